@@ -1,0 +1,194 @@
+// The runtime: compiles graphs (or ONNX files other tools wrote) into onnxruntime sessions, cached by graph
+// identity and thread count, and runs them with typed-array feeds and fetches.
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import ort from 'onnxruntime-node';
+import { type DType, type HostData, Graph, GraphError, formatShape, parseDim } from './graph.ts';
+import { exportOnnx } from './onnx.ts';
+
+export interface HostTensor {
+  data: HostData;
+  shape: number[];
+}
+export type Feed = HostTensor | HostData;
+
+export interface CompileOptions {
+  /** Intra-op threads; default: all cores (or MYRIAD_THREADS). */
+  threads?: number;
+}
+
+export class RuntimeError extends Error {
+  override name = 'RuntimeError';
+}
+
+export function defaultThreads(): number {
+  const env = Number(process.env.MYRIAD_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : availableParallelism();
+}
+
+const ORT_DTYPE: Record<string, DType> = { float32: 'float32', float64: 'float64', int64: 'int64', bool: 'bool' };
+
+function dtypeOf(data: HostData): DType {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Float64Array) return 'float64';
+  if (data instanceof BigInt64Array) return 'int64';
+  return 'bool';
+}
+
+interface InputSpec {
+  dtype: DType;
+  shape: (number | string)[];
+}
+
+/** A compiled graph: one onnxruntime session plus what its inputs must look like. */
+export class Executable {
+  constructor(
+    readonly session: ort.InferenceSession,
+    readonly key: string,
+    readonly inputs: Map<string, InputSpec> | null,
+    readonly outputNames: string[],
+  ) {}
+
+  /** Runs with feeds by input name; returns every output (or only `fetch`). */
+  async run(feeds: Record<string, Feed>, fetch?: string[]): Promise<Record<string, HostTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    const bound = new Map<string, number>();
+    for (const [name, f] of Object.entries(feeds)) {
+      const spec = this.inputs?.get(name);
+      if (this.inputs && !spec) throw new RuntimeError(`feed '${name}' is not an input of this graph (inputs: ${[...this.inputs.keys()].join(', ')})`);
+      const data = ArrayBuffer.isView(f) ? (f as HostData) : (f as HostTensor).data;
+      let shape: number[];
+      if (ArrayBuffer.isView(f)) {
+        if (!spec) throw new RuntimeError(`feed '${name}' needs an explicit shape`);
+        shape = this.resolveShape(name, spec, data.length, bound);
+      } else shape = (f as HostTensor).shape;
+      const dt = dtypeOf(data);
+      if (spec) {
+        if (spec.dtype !== dt) throw new RuntimeError(`feed '${name}': expected ${spec.dtype}, got ${dt}`);
+        this.checkShape(name, spec, shape, bound);
+      }
+      const n = shape.reduce((a, b) => a * b, 1);
+      if (n !== data.length) throw new RuntimeError(`feed '${name}': ${data.length} values do not fill shape ${formatShape(shape)}`);
+      ortFeeds[name] = new ort.Tensor(dt === 'bool' ? 'bool' : dt, data as never, shape);
+    }
+    if (this.inputs) for (const name of this.inputs.keys()) if (!(name in feeds)) throw new RuntimeError(`missing feed for input '${name}'`);
+    const res = fetch ? await this.session.run(ortFeeds, fetch) : await this.session.run(ortFeeds);
+    const out: Record<string, HostTensor> = {};
+    for (const [name, t] of Object.entries(res)) {
+      const dt = ORT_DTYPE[t.type];
+      if (!dt) throw new RuntimeError(`output '${name}' has unsupported type ${t.type}`);
+      out[name] = { data: t.data as HostData, shape: t.dims.map(Number) };
+    }
+    return out;
+  }
+
+  private resolveShape(name: string, spec: InputSpec, n: number, bound: Map<string, number>): number[] {
+    let known = 1;
+    let symAt = -1;
+    spec.shape.forEach((d, i) => {
+      if (typeof d === 'number') known *= d;
+      else symAt = i;
+    });
+    const shape = spec.shape.map((d) => (typeof d === 'number' ? d : 0));
+    if (symAt >= 0) {
+      const p = parseDim(spec.shape[symAt]);
+      const size = n / known;
+      if (!Number.isInteger(size)) throw new RuntimeError(`feed '${name}': ${n} values do not fit shape ${formatShape(spec.shape)}`);
+      shape[symAt] = size;
+      if (p.sym) bound.set(p.sym, size / p.coef);
+    }
+    return shape;
+  }
+
+  private checkShape(name: string, spec: InputSpec, shape: number[], bound: Map<string, number>): void {
+    const bad = () => new RuntimeError(`feed '${name}': shape ${formatShape(shape)} does not match ${formatShape(spec.shape)}`);
+    if (shape.length !== spec.shape.length) throw bad();
+    spec.shape.forEach((d, i) => {
+      if (typeof d === 'number') {
+        if (shape[i] !== d) throw bad();
+        return;
+      }
+      const p = parseDim(d);
+      if (shape[i] % p.coef !== 0) throw bad();
+      const v = shape[i] / p.coef;
+      const prev = bound.get(p.sym!);
+      if (prev !== undefined && prev !== v)
+        throw new RuntimeError(`feed '${name}': symbolic size ${p.sym} = ${v} disagrees with ${prev} from another feed`);
+      bound.set(p.sym!, v);
+    });
+  }
+}
+
+const cache = new Map<string, Promise<Executable>>();
+
+async function createSession(bytes: Uint8Array, threads: number): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: true,
+  });
+}
+
+/** Compiles a graph once per (graph bytes, threads); later calls with an identical graph reuse the session. */
+export async function compile(graph: Graph, options: CompileOptions = {}): Promise<Executable> {
+  const threads = options.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1) throw new RuntimeError(`threads must be a positive integer, got ${threads}`);
+  const model = exportOnnx(graph);
+  const key = `${createHash('sha256').update(model.bytes).digest('hex')}:${threads}`;
+  let p = cache.get(key);
+  if (!p) {
+    const specs = new Map<string, InputSpec>();
+    for (const [name, t] of graph.inputs) specs.set(name, { dtype: t.dtype, shape: [...t.shape] });
+    p = createSession(model.bytes, threads)
+      .then((s) => new Executable(s, key, specs, model.outputNames))
+      .catch((err: unknown) => {
+        cache.delete(key);
+        throw new RuntimeError(`onnxruntime rejected graph '${graph.name}': ${(err as Error).message}`);
+      });
+    cache.set(key, p);
+  }
+  return p;
+}
+
+/** Loads an ONNX model written by another tool (path or bytes). Input shapes are checked by onnxruntime itself. */
+export async function loadOnnx(source: string | Uint8Array, options: CompileOptions = {}): Promise<Executable> {
+  const bytes = typeof source === 'string' ? new Uint8Array(readFileSync(source)) : source;
+  const threads = options.threads ?? defaultThreads();
+  const key = `${createHash('sha256').update(bytes).digest('hex')}:${threads}`;
+  let p = cache.get(key);
+  if (!p) {
+    p = createSession(bytes, threads)
+      .then((s) => new Executable(s, key, null, [...s.outputNames]))
+      .catch((err: unknown) => {
+        cache.delete(key);
+        throw new RuntimeError(`cannot load ONNX model${typeof source === 'string' ? ` ${source}` : ''}: ${(err as Error).message}`);
+      });
+    cache.set(key, p);
+  }
+  return p;
+}
+
+/** Drops every cached session (frees native memory). */
+export async function releaseSessions(): Promise<void> {
+  const all = [...cache.values()];
+  cache.clear();
+  for (const p of all) {
+    try {
+      await (await p).session.release();
+    } catch {
+      /* a failed compile has nothing to release */
+    }
+  }
+}
+
+/** Builds, compiles and runs a graph in one call (convenience for tests and small jobs). */
+export async function evaluate(build: (g: Graph) => void, feeds: Record<string, Feed> = {}, options: CompileOptions = {}): Promise<Record<string, HostTensor>> {
+  const g = new Graph();
+  build(g);
+  if (g.outputs.size === 0) throw new GraphError('evaluate: the graph declares no outputs');
+  const exe = await compile(g, options);
+  return exe.run(feeds);
+}
