@@ -1,0 +1,389 @@
+// Huge-ensemble diagnostics (hens-factsheet §3.3, HENS Part II): members beyond the truth binned by the truth's
+// σ-distance from the ensemble mean, and bootstrapped sub-ensembles (best-member skill, interval widths, coverage).
+
+import { checkEnsemble, checkLatitudeWeights, checkLength, checkPositiveInteger, gridPoints, type GridShape, type UniformSource } from './grid.ts';
+
+/**
+ * Per point: the truth's σ-distance z = (y − x̄)/s (s with ddof = 1) and the number of members beyond the truth,
+ * i.e. on the far side of the truth from the ensemble mean (x_m > y when z >= 0, x_m < y when z < 0) — the
+ * quantity of HENS Part II Fig. 6 ("members exceeding ERA5, binned by the sigma value of ERA5").
+ * z is ±Infinity when s = 0 and y ≠ x̄, NaN when both are 0.
+ */
+export function membersBeyondTruth(
+  ensemble: ArrayLike<number>,
+  truth: ArrayLike<number>,
+  members: number,
+  points: number,
+): { sigmaDistance: Float64Array; beyond: Int32Array } {
+  checkEnsemble(ensemble, members, points);
+  checkLength('truth', truth, points, 'one value per point');
+  if (members < 2) throw new Error(`membersBeyondTruth needs at least 2 members for a spread, got ${members}`);
+  const z = new Float64Array(points);
+  const beyond = new Int32Array(points);
+  for (let p = 0; p < points; p++) {
+    let sum = 0;
+    for (let m = 0; m < members; m++) sum += ensemble[m * points + p]!;
+    const mu = sum / members;
+    let ss = 0;
+    for (let m = 0; m < members; m++) {
+      const d = ensemble[m * points + p]! - mu;
+      ss += d * d;
+    }
+    const s = Math.sqrt(ss / (members - 1));
+    const y = truth[p]!;
+    z[p] = (y - mu) / s;
+    let count = 0;
+    if (y >= mu) {
+      for (let m = 0; m < members; m++) if (ensemble[m * points + p]! > y) count++;
+    } else {
+      for (let m = 0; m < members; m++) if (ensemble[m * points + p]! < y) count++;
+    }
+    beyond[p] = count;
+  }
+  return { sigmaDistance: z, beyond };
+}
+
+/** One σ-distance bin of `BeyondTruthHistogram`. */
+export interface SigmaBin {
+  lower: number;
+  upper: number;
+  /** (Weighted) number of cases whose truth falls in [lower, upper). */
+  cases: number;
+  /** Mean number of members beyond the truth. */
+  meanMembersBeyond: number;
+  /** Fraction of cases with at least one member beyond the truth (the truth is inside the ensemble range). */
+  fractionWithMemberBeyond: number;
+}
+
+/** Mergeable histogram of members-beyond-truth by the truth's σ-distance (bins [e_k, e_{k+1})); NaN z skipped. */
+export class BeyondTruthHistogram {
+  readonly edges: Float64Array;
+  readonly weight: Float64Array;
+  readonly beyondSum: Float64Array;
+  readonly anyBeyond: Float64Array;
+
+  constructor(edges: ArrayLike<number>) {
+    if (!edges || edges.length < 2) throw new Error('edges must hold at least 2 increasing σ values');
+    for (let i = 1; i < edges.length; i++) {
+      if (!(edges[i]! > edges[i - 1]!)) throw new Error(`edges must be strictly increasing; problem at index ${i}`);
+    }
+    this.edges = Float64Array.from(edges);
+    const k = edges.length - 1;
+    this.weight = new Float64Array(k);
+    this.beyondSum = new Float64Array(k);
+    this.anyBeyond = new Float64Array(k);
+  }
+
+  /** Adds per-point results (from `membersBeyondTruth`), optionally weighted (e.g. latitude weights of the points). */
+  add(sigmaDistance: ArrayLike<number>, beyond: ArrayLike<number>, weights?: ArrayLike<number>): this {
+    checkLength('beyond', beyond, sigmaDistance.length, 'one count per σ-distance');
+    if (weights) checkLength('weights', weights, sigmaDistance.length, 'one weight per σ-distance');
+    const e = this.edges;
+    const k = e.length - 1;
+    for (let i = 0; i < sigmaDistance.length; i++) {
+      const z = sigmaDistance[i]!;
+      if (Number.isNaN(z) || z < e[0]! || z >= e[k]!) continue;
+      let lo = 0;
+      let hi = k;
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (z >= e[mid]!) lo = mid;
+        else hi = mid;
+      }
+      const w = weights ? weights[i]! : 1;
+      this.weight[lo] += w;
+      this.beyondSum[lo] += w * beyond[i]!;
+      if (beyond[i]! > 0) this.anyBeyond[lo] += w;
+    }
+    return this;
+  }
+
+  merge(other: BeyondTruthHistogram): this {
+    if (other.edges.length !== this.edges.length || other.edges.some((v, i) => v !== this.edges[i])) {
+      throw new Error('merge: BeyondTruthHistogram edges differ');
+    }
+    for (let i = 0; i < this.weight.length; i++) {
+      this.weight[i] += other.weight[i]!;
+      this.beyondSum[i] += other.beyondSum[i]!;
+      this.anyBeyond[i] += other.anyBeyond[i]!;
+    }
+    return this;
+  }
+
+  bins(): SigmaBin[] {
+    const out: SigmaBin[] = [];
+    for (let i = 0; i < this.weight.length; i++) {
+      const w = this.weight[i]!;
+      out.push({
+        lower: this.edges[i]!,
+        upper: this.edges[i + 1]!,
+        cases: w,
+        meanMembersBeyond: w > 0 ? this.beyondSum[i]! / w : Number.NaN,
+        fractionWithMemberBeyond: w > 0 ? this.anyBeyond[i]! / w : Number.NaN,
+      });
+    }
+    return out;
+  }
+}
+
+/** Member indices of the resampled sub-ensembles of one size: (resamples, size) row-major. */
+export interface SubEnsembleDraws {
+  size: number;
+  resamples: number;
+  replacement: boolean;
+  indices: Int32Array;
+}
+
+/**
+ * Draws sub-ensembles of the given sizes from M members with the injected uniform source (HENS Part II
+ * `reduce.py`: sizes 50, 100, 500, 1000, 5000, 7424). The same members are used at every point, so draws made
+ * once can be applied tile by tile. Without replacement (default) each is a random subset (partial Fisher–Yates);
+ * a size equal to M is then the whole ensemble. With replacement it is a bootstrap sample.
+ */
+export function drawSubEnsembles(
+  members: number,
+  sizes: readonly number[],
+  resamples: number,
+  uniform: UniformSource,
+  replacement = false,
+): SubEnsembleDraws[] {
+  checkPositiveInteger('members', members);
+  checkPositiveInteger('resamples', resamples);
+  if (typeof uniform !== 'function') throw new Error('uniform must be a function returning values in [0, 1)');
+  const draw = (n: number): number => {
+    const u = uniform();
+    if (!(u >= 0 && u < 1)) throw new Error(`uniform source must return values in [0, 1), got ${u}`);
+    return Math.floor(u * n);
+  };
+  const pool = new Int32Array(members);
+  return sizes.map((size, s) => {
+    checkPositiveInteger(`sizes[${s}]`, size);
+    if (!replacement && size > members) throw new Error(`sizes[${s}] = ${size} exceeds the ${members} members (sampling without replacement)`);
+    const indices = new Int32Array(resamples * size);
+    for (let r = 0; r < resamples; r++) {
+      if (replacement) {
+        for (let i = 0; i < size; i++) indices[r * size + i] = draw(members);
+      } else if (size === members) {
+        for (let i = 0; i < size; i++) indices[r * size + i] = i;
+      } else {
+        for (let i = 0; i < members; i++) pool[i] = i;
+        for (let i = 0; i < size; i++) {
+          const j = i + draw(members - i);
+          const t = pool[i]!;
+          pool[i] = pool[j]!;
+          pool[j] = t;
+          indices[r * size + i] = pool[i]!;
+        }
+      }
+    }
+    return { size, resamples, replacement, indices };
+  });
+}
+
+/** Options of `SubEnsembleScores`. */
+export interface SubEnsembleOptions {
+  /** Central interval whose width is reported (default 0.9: 5th to 95th percentile, linear interpolation). */
+  intervalLevel?: number;
+  /** Coverage target for the "satisfactory ensemble size" (default 0.95, HENS Part II). */
+  coverageTarget?: number;
+}
+
+/** Results for one sub-ensemble size. */
+export interface SubEnsembleSizeResult {
+  size: number;
+  resamples: number;
+  /** Per resample: area-weighted RMS of the best member at each cell, sqrt(⟨min_m (x_m − y)²⟩). */
+  bestMemberRmse: Float64Array;
+  bestMemberRmseMean: number;
+  /** 2.5th and 97.5th percentiles of bestMemberRmse over resamples. */
+  bestMemberRmseInterval: [number, number];
+  /** Area-weighted mean over points and resamples of the ensemble range max − min. */
+  meanRangeWidth: number;
+  /** Area-weighted mean of the central `intervalLevel` interval width. */
+  meanIntervalWidth: number;
+  /** Area-weighted fraction of (point, resample) whose range contains the truth (1 − outlier fraction). */
+  coverage: number;
+  /** 1 − 2/(size + 1) for a calibrated ensemble. */
+  expectedCoverage: number;
+}
+
+function percentileOfSorted(sorted: Float64Array, q: number): number {
+  const pos = q * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo]! + (pos - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+/**
+ * Mergeable, tile-wise sub-ensemble statistics over a grid: add member-major tiles (M, Ptile) of a contiguous
+ * flattened point range, merge partial results, then read per-size results and the per-point smallest size
+ * whose sub-ensembles contain the truth in at least `coverageTarget` of resamples.
+ */
+export class SubEnsembleScores {
+  readonly grid: GridShape;
+  readonly members: number;
+  readonly draws: SubEnsembleDraws[];
+  readonly intervalLevel: number;
+  readonly coverageTarget: number;
+  private readonly latWeights: Float64Array;
+  /** per (size, resample): Σ w·bestSq, Σ w·range, Σ w·interval, Σ w·covered */
+  private readonly sums: Float64Array[];
+  /** per size, per point: number of resamples containing the truth. */
+  readonly coveredCounts: Float64Array[];
+  private weightSum = 0;
+  private readonly pointsDone: Uint8Array;
+
+  constructor(grid: GridShape, latWeights: Float64Array, members: number, draws: SubEnsembleDraws[], options: SubEnsembleOptions = {}) {
+    const points = gridPoints(grid);
+    checkLatitudeWeights(latWeights, grid.nlat);
+    checkPositiveInteger('members', members);
+    this.grid = { nlat: grid.nlat, nlon: grid.nlon };
+    this.latWeights = Float64Array.from(latWeights);
+    this.members = members;
+    this.draws = draws;
+    for (const d of draws) {
+      for (let i = 0; i < d.indices.length; i++) {
+        const v = d.indices[i]!;
+        if (!(v >= 0 && v < members)) throw new Error(`draws of size ${d.size}: member index ${v} outside [0, ${members - 1}]`);
+      }
+    }
+    this.intervalLevel = options.intervalLevel ?? 0.9;
+    this.coverageTarget = options.coverageTarget ?? 0.95;
+    if (!(this.intervalLevel > 0 && this.intervalLevel < 1)) throw new Error(`intervalLevel must be in (0, 1), got ${this.intervalLevel}`);
+    if (!(this.coverageTarget > 0 && this.coverageTarget <= 1)) throw new Error(`coverageTarget must be in (0, 1], got ${this.coverageTarget}`);
+    this.sums = draws.map((d) => new Float64Array(d.resamples * 4));
+    this.coveredCounts = draws.map(() => new Float64Array(points));
+    this.pointsDone = new Uint8Array(points);
+  }
+
+  /** Adds a tile: member-major block (M, tilePoints) for global points [pointOffset, pointOffset + tilePoints). */
+  addTile(block: ArrayLike<number>, truth: ArrayLike<number>, pointOffset: number): this {
+    const total = this.grid.nlat * this.grid.nlon;
+    const tilePoints = truth.length;
+    checkEnsemble(block, this.members, tilePoints, 'tile block');
+    if (!Number.isInteger(pointOffset) || pointOffset < 0 || pointOffset + tilePoints > total) {
+      throw new Error(`pointOffset ${pointOffset} with ${tilePoints} points does not fit the ${total}-point grid`);
+    }
+    const m = this.members;
+    const values = new Float64Array(m);
+    const sub = new Float64Array(Math.max(...this.draws.map((d) => d.size), 1));
+    const qLow = (1 - this.intervalLevel) / 2;
+    const qHigh = (1 + this.intervalLevel) / 2;
+    for (let t = 0; t < tilePoints; t++) {
+      const g = pointOffset + t;
+      if (this.pointsDone[g]) throw new Error(`point ${g} was already added`);
+      this.pointsDone[g] = 1;
+      const w = this.latWeights[Math.floor(g / this.grid.nlon)]!;
+      this.weightSum += w;
+      const y = truth[t]!;
+      for (let k = 0; k < m; k++) values[k] = block[k * tilePoints + t]!;
+      for (let s = 0; s < this.draws.length; s++) {
+        const d = this.draws[s]!;
+        const sums = this.sums[s]!;
+        const covered = this.coveredCounts[s]!;
+        const view = sub.subarray(0, d.size);
+        for (let r = 0; r < d.resamples; r++) {
+          let best = Infinity;
+          for (let i = 0; i < d.size; i++) {
+            const x = values[d.indices[r * d.size + i]!]!;
+            view[i] = x;
+            const e = (x - y) * (x - y);
+            if (e < best || Number.isNaN(e)) best = e;
+          }
+          view.sort();
+          const lo = view[0]!;
+          const hi = view[d.size - 1]!;
+          const inside = lo <= y && y <= hi ? 1 : 0;
+          sums[4 * r] += w * best;
+          sums[4 * r + 1] += w * (hi - lo);
+          sums[4 * r + 2] += w * (percentileOfSorted(view, qHigh) - percentileOfSorted(view, qLow));
+          sums[4 * r + 3] += w * inside;
+          covered[g] += inside;
+        }
+      }
+    }
+    return this;
+  }
+
+  /** Merges the results of another instance built with the same grid, weights and draws over disjoint points. */
+  merge(other: SubEnsembleScores): this {
+    if (other.draws.length !== this.draws.length || other.members !== this.members || other.grid.nlat !== this.grid.nlat || other.grid.nlon !== this.grid.nlon) {
+      throw new Error('merge: SubEnsembleScores differ in grid, members or draws');
+    }
+    for (let s = 0; s < this.draws.length; s++) {
+      const a = this.draws[s]!.indices;
+      const b = other.draws[s]!.indices;
+      if (a.length !== b.length || a.some((v, i) => v !== b[i])) throw new Error(`merge: draws of size index ${s} differ`);
+    }
+    for (let g = 0; g < this.pointsDone.length; g++) {
+      if (this.pointsDone[g] && other.pointsDone[g]) throw new Error(`merge: point ${g} was added to both`);
+    }
+    for (let g = 0; g < this.pointsDone.length; g++) this.pointsDone[g] = this.pointsDone[g]! | other.pointsDone[g]!;
+    this.weightSum += other.weightSum;
+    for (let s = 0; s < this.draws.length; s++) {
+      for (let i = 0; i < this.sums[s]!.length; i++) this.sums[s]![i] += other.sums[s]![i]!;
+      for (let g = 0; g < this.coveredCounts[s]!.length; g++) this.coveredCounts[s]![g] += other.coveredCounts[s]![g]!;
+    }
+    return this;
+  }
+
+  /** Per-size results (area-weighted over the points added so far). */
+  results(): SubEnsembleSizeResult[] {
+    if (!(this.weightSum > 0)) throw new Error('SubEnsembleScores: no points have been added');
+    return this.draws.map((d, s) => {
+      const sums = this.sums[s]!;
+      const rmse = new Float64Array(d.resamples);
+      let range = 0;
+      let interval = 0;
+      let covered = 0;
+      for (let r = 0; r < d.resamples; r++) {
+        rmse[r] = Math.sqrt(sums[4 * r]! / this.weightSum);
+        range += sums[4 * r + 1]!;
+        interval += sums[4 * r + 2]!;
+        covered += sums[4 * r + 3]!;
+      }
+      const sorted = Float64Array.from(rmse).sort();
+      let meanRmse = 0;
+      for (const v of rmse) meanRmse += v;
+      const norm = this.weightSum * d.resamples;
+      return {
+        size: d.size,
+        resamples: d.resamples,
+        bestMemberRmse: rmse,
+        bestMemberRmseMean: meanRmse / d.resamples,
+        bestMemberRmseInterval: [percentileOfSorted(sorted, 0.025), percentileOfSorted(sorted, 0.975)] as [number, number],
+        meanRangeWidth: range / norm,
+        meanIntervalWidth: interval / norm,
+        coverage: covered / norm,
+        expectedCoverage: 1 - 2 / (d.size + 1),
+      };
+    });
+  }
+
+  /**
+   * Per point, the smallest size (sizes taken in increasing order) whose resampled sub-ensembles contain the
+   * truth in at least `coverageTarget` of resamples (HENS "satisfactory ensemble size"); NaN if none does or the
+   * point was not added.
+   */
+  satisfactorySizePerPoint(): Float64Array {
+    const order = this.draws.map((d, s) => ({ size: d.size, s })).sort((a, b) => a.size - b.size);
+    const out = new Float64Array(this.pointsDone.length).fill(Number.NaN);
+    for (let g = 0; g < out.length; g++) {
+      if (!this.pointsDone[g]) continue;
+      for (const { size, s } of order) {
+        if (this.coveredCounts[s]![g]! / this.draws[s]!.resamples >= this.coverageTarget) {
+          out[g] = size;
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Smallest size whose area-weighted coverage reaches `coverageTarget` (NaN if none). */
+  satisfactorySize(): number {
+    const res = this.results().slice().sort((a, b) => a.size - b.size);
+    for (const r of res) if (r.coverage >= this.coverageTarget) return r.size;
+    return Number.NaN;
+  }
+}

@@ -1,0 +1,206 @@
+// Tile-wise scoring for what needs all members at a point (CRPS, ranks): score a member-major block
+// (M, tilePoints) of a contiguous point range, then combine tiles into area-weighted global scores.
+
+import { crpsSumsSorted } from './crps.ts';
+import { checkEnsemble, checkLatitudeWeights, checkLength, checkPositiveInteger, gridPoints, type GridShape, type UniformSource } from './grid.ts';
+import type { EnsembleTimeStatistics } from './mean.ts';
+import { rankOfTruth } from './ranks.ts';
+
+/** Per-point results of one tile. */
+export interface TileScores {
+  points: number;
+  ensembleMean: Float64Array;
+  /** ddof = 1 (0 for M = 1). */
+  ensembleVariance: Float64Array;
+  /** (y − x̄)². */
+  squaredError: Float64Array;
+  crpsSkill: Float64Array;
+  crpsSpread: Float64Array;
+  crpsFair: Float64Array;
+  crpsStandard: Float64Array;
+  /** #(x_m < y), ties broken with `uniform` when given (ranks.ts). */
+  rank: Int32Array;
+}
+
+/**
+ * Scores one tile: block is member-major (M, tilePoints), truth (tilePoints). Memory is O(M · tilePoints),
+ * independent of the grid size; choose tilePoints so that it is bounded for any M.
+ */
+export function scoreTile(block: ArrayLike<number>, truth: ArrayLike<number>, members: number, uniform?: UniformSource): TileScores {
+  const points = truth.length;
+  checkPositiveInteger('tile points (truth length)', points);
+  checkEnsemble(block, members, points, 'tile block');
+  const out: TileScores = {
+    points,
+    ensembleMean: new Float64Array(points),
+    ensembleVariance: new Float64Array(points),
+    squaredError: new Float64Array(points),
+    crpsSkill: new Float64Array(points),
+    crpsSpread: new Float64Array(points),
+    crpsFair: new Float64Array(points),
+    crpsStandard: new Float64Array(points),
+    rank: new Int32Array(points),
+  };
+  const v = new Float64Array(members);
+  for (let p = 0; p < points; p++) {
+    let sum = 0;
+    for (let m = 0; m < members; m++) {
+      const x = block[m * points + p]!;
+      v[m] = x;
+      sum += x;
+    }
+    const y = truth[p]!;
+    const mu = sum / members;
+    let ss = 0;
+    for (let m = 0; m < members; m++) {
+      const d = v[m]! - mu;
+      ss += d * d;
+    }
+    out.rank[p] = rankOfTruth(v, y, uniform);
+    v.sort();
+    const { absErrorSum, giniSum } = crpsSumsSorted(v, y);
+    out.ensembleMean[p] = mu;
+    out.ensembleVariance[p] = members > 1 ? ss / (members - 1) : 0;
+    out.squaredError[p] = (y - mu) * (y - mu);
+    out.crpsSkill[p] = absErrorSum / members;
+    out.crpsSpread[p] = members > 1 ? (2 * giniSum) / (members * (members - 1)) : 0;
+    out.crpsFair[p] = out.crpsSkill[p]! - 0.5 * out.crpsSpread[p]!;
+    out.crpsStandard[p] = absErrorSum / members - giniSum / (members * members);
+  }
+  return out;
+}
+
+/** Mergeable area-weighted sums Σ w·v over named per-point quantities (weights by latitude row of each point). */
+export class AreaWeightedSums {
+  readonly grid: GridShape;
+  readonly names: readonly string[];
+  readonly sums: Float64Array;
+  weightSum = 0;
+  private readonly latWeights: Float64Array;
+
+  constructor(grid: GridShape, latWeights: Float64Array, names: readonly string[]) {
+    gridPoints(grid);
+    checkLatitudeWeights(latWeights, grid.nlat);
+    if (names.length < 1) throw new Error('AreaWeightedSums needs at least one quantity name');
+    this.grid = { nlat: grid.nlat, nlon: grid.nlon };
+    this.latWeights = Float64Array.from(latWeights);
+    this.names = [...names];
+    this.sums = new Float64Array(names.length);
+  }
+
+  /** Adds per-point values of the points [pointOffset, pointOffset + n), one array per name (same order). */
+  add(pointOffset: number, values: readonly ArrayLike<number>[]): this {
+    if (values.length !== this.names.length) throw new Error(`add: expected ${this.names.length} value arrays (${this.names.join(', ')}), got ${values.length}`);
+    const n = values[0]!.length;
+    const total = this.grid.nlat * this.grid.nlon;
+    if (!Number.isInteger(pointOffset) || pointOffset < 0 || pointOffset + n > total) {
+      throw new Error(`pointOffset ${pointOffset} with ${n} points does not fit the ${total}-point grid`);
+    }
+    values.forEach((v, i) => checkLength(`values[${i}] (${this.names[i]})`, v, n, 'one value per tile point'));
+    for (let p = 0; p < n; p++) {
+      const w = this.latWeights[Math.floor((pointOffset + p) / this.grid.nlon)]!;
+      this.weightSum += w;
+      for (let q = 0; q < values.length; q++) this.sums[q] += w * values[q]![p]!;
+    }
+    return this;
+  }
+
+  merge(other: AreaWeightedSums): this {
+    if (other.names.length !== this.names.length || other.names.some((n, i) => n !== this.names[i])) {
+      throw new Error('merge: AreaWeightedSums hold different quantities');
+    }
+    for (let i = 0; i < this.sums.length; i++) this.sums[i] += other.sums[i]!;
+    this.weightSum += other.weightSum;
+    return this;
+  }
+
+  /** Area means by name. */
+  means(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.names.forEach((n, i) => (out[n] = this.sums[i]! / this.weightSum));
+    return out;
+  }
+}
+
+const TILE_QUANTITIES = ['squaredError', 'debiasedSquaredError', 'ensembleVariance', 'crpsSkill', 'crpsSpread', 'crpsFair', 'crpsStandard'] as const;
+
+/**
+ * Global scores of one forecast time assembled from tiles: area-weighted means equal to `ensembleTimeStatistics`
+ * (to rounding) and the (unweighted) rank histogram over all points. Tiles may arrive in any order and partial
+ * results from different workers can be merged.
+ */
+export class TiledEnsembleScores {
+  readonly members: number;
+  readonly sums: AreaWeightedSums;
+  readonly rankCounts: Float64Array;
+
+  constructor(grid: GridShape, latWeights: Float64Array, members: number) {
+    checkPositiveInteger('members', members);
+    this.members = members;
+    this.sums = new AreaWeightedSums(grid, latWeights, TILE_QUANTITIES);
+    this.rankCounts = new Float64Array(members + 1);
+  }
+
+  /** Adds the scores of one tile covering global points [pointOffset, pointOffset + tile.points). */
+  addTile(pointOffset: number, tile: TileScores): this {
+    const debiased = new Float64Array(tile.points);
+    for (let p = 0; p < tile.points; p++) {
+      debiased[p] = this.members > 1 ? tile.squaredError[p]! - tile.ensembleVariance[p]! / this.members : Number.NaN;
+    }
+    this.sums.add(pointOffset, [
+      tile.squaredError,
+      debiased,
+      tile.ensembleVariance,
+      tile.crpsSkill,
+      tile.crpsSpread,
+      tile.crpsFair,
+      tile.crpsStandard,
+    ]);
+    for (let p = 0; p < tile.points; p++) this.rankCounts[tile.rank[p]!] += 1;
+    return this;
+  }
+
+  merge(other: TiledEnsembleScores): this {
+    if (other.members !== this.members) throw new Error(`merge: member counts differ (${this.members} vs ${other.members})`);
+    this.sums.merge(other.sums);
+    for (let i = 0; i < this.rankCounts.length; i++) this.rankCounts[i] += other.rankCounts[i]!;
+    return this;
+  }
+
+  /** The same statistics as `ensembleTimeStatistics` for this time. */
+  statistics(): EnsembleTimeStatistics {
+    const m = this.sums.means();
+    return {
+      members: this.members,
+      ensembleMeanMse: m.squaredError!,
+      debiasedEnsembleMeanMse: m.debiasedSquaredError!,
+      ensembleVariance: m.ensembleVariance!,
+      crpsSkill: m.crpsSkill!,
+      crpsSpread: m.crpsSpread!,
+      crpsFair: m.crpsFair!,
+      crpsStandard: m.crpsStandard!,
+    };
+  }
+}
+
+/** Splits P points into contiguous tiles of at most `tilePoints` points: [offset, count] pairs. */
+export function tileRanges(points: number, tilePoints: number): Array<[number, number]> {
+  checkPositiveInteger('points', points);
+  checkPositiveInteger('tilePoints', tilePoints);
+  const out: Array<[number, number]> = [];
+  for (let o = 0; o < points; o += tilePoints) out.push([o, Math.min(tilePoints, points - o)]);
+  return out;
+}
+
+/** Copies the member-major tile (M, count) of points [offset, offset + count) out of a full (M, P) ensemble. */
+export function extractTile(ensemble: ArrayLike<number>, members: number, points: number, offset: number, count: number): Float64Array {
+  checkEnsemble(ensemble, members, points);
+  if (!Number.isInteger(offset) || !Number.isInteger(count) || offset < 0 || count < 1 || offset + count > points) {
+    throw new Error(`tile [${offset}, ${offset + count}) is outside the ${points} points`);
+  }
+  const out = new Float64Array(members * count);
+  for (let m = 0; m < members; m++) {
+    for (let p = 0; p < count; p++) out[m * count + p] = ensemble[m * points + offset + p]!;
+  }
+  return out;
+}
