@@ -336,7 +336,12 @@ export class Graph {
     const k2 = b.shape[b.rank - 2];
     if (!dimEquals(k1, k2))
       throw new GraphError(`MatMul: inner dimensions differ: ${formatShape(a.shape)} × ${formatShape(b.shape)} (${k1} vs ${k2})`);
-    const batch = broadcastShapes('MatMul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+    let batch: Dim[];
+    try {
+      batch = broadcastShapes('MatMul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+    } catch {
+      throw new GraphError(`MatMul: batch dimensions of ${formatShape(a.shape)} and ${formatShape(b.shape)} do not broadcast`);
+    }
     return this.addNode('MatMul', [a, b], a.dtype, [...batch, a.shape[a.rank - 2], b.shape[b.rank - 1]]);
   }
 
