@@ -6,8 +6,9 @@
 // (…, 2, lmax, mmax) with 0 = spheroidal, 1 = toroidal.
 
 import { createRealFft, type RealFft } from './fft.ts';
-import { type ComplexTensor, type Float64Tensor, type Grid, shapeSize } from './grid.ts';
+import { type ComplexTensor, type Float64Tensor, type Grid, gridGeometry, shapeSize } from './grid.ts';
 import {
+  legendreTable,
   resolveShtConfig,
   scalarForwardTable,
   scalarInverseTable,
@@ -16,6 +17,12 @@ import {
   vectorForwardTable,
   vectorInverseTable,
 } from './legendre.ts';
+
+/**
+ * Above this many table entries (mmax·lmax·nlat, 128 MiB of float64) the scalar inverse evaluates the Legendre
+ * functions row by row instead of materialising the table (same values; used e.g. for 721×1440 noise fields).
+ */
+export const TABLE_ENTRY_LIMIT = 16 * 1024 * 1024;
 
 function shapeText(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
@@ -130,13 +137,20 @@ export class SphericalHarmonicTransform {
     return { re, im, shape: outShape };
   }
 
-  /** Scalar inverse SHT (InverseRealSHT): f̂ (…, lmax, mmax) → f (…, nlat, nlon). Entries with m > l are ignored. */
+  /**
+   * Scalar inverse SHT (InverseRealSHT): f̂ (…, lmax, mmax) → f (…, nlat, nlon). Entries with m > l are ignored.
+   * Large configurations without a built table are synthesised row by row (see TABLE_ENTRY_LIMIT).
+   */
   inverse(c: ComplexTensor): Float64Tensor {
     const { nlat, nlon, lmax, mmax } = this;
     checkComplex('sht.inverse input', c);
     const batch = checkTrailing('sht.inverse input', c.shape, c.re.length, [lmax, mmax], ['lmax', 'mmax']);
-    const p = this.scalarInverseTable.data;
     const out = new Float64Array(batch * nlat * nlon);
+    if (!this.tables.scalarInverse && mmax * lmax * nlat > TABLE_ENTRY_LIMIT) {
+      this.inverseRowwise(c, batch, out);
+      return { data: out, shape: [...c.shape.slice(0, -2), nlat, nlon] };
+    }
+    const p = this.scalarInverseTable.data;
     const fRe = new Float64Array(nlat * mmax);
     const fIm = new Float64Array(nlat * mmax);
     for (let b = 0; b < batch; b++) {
@@ -158,6 +172,42 @@ export class SphericalHarmonicTransform {
       for (let k = 0; k < nlat; k++) this.fft.inverse(fRe, fIm, k * mmax, mmax, out, (b * nlat + k) * nlon);
     }
     return { data: out, shape: [...c.shape.slice(0, -2), nlat, nlon] };
+  }
+
+  /** Same as `inverse`, always evaluating the Legendre functions row by row (no table is built or used). */
+  inverseByRow(c: ComplexTensor): Float64Tensor {
+    const { nlat, nlon, lmax, mmax } = this;
+    checkComplex('sht.inverseByRow input', c);
+    const batch = checkTrailing('sht.inverseByRow input', c.shape, c.re.length, [lmax, mmax], ['lmax', 'mmax']);
+    const out = new Float64Array(batch * nlat * nlon);
+    this.inverseRowwise(c, batch, out);
+    return { data: out, shape: [...c.shape.slice(0, -2), nlat, nlon] };
+  }
+
+  /** Synthesis one latitude row at a time, evaluating the Legendre functions per row (memory O(mmax·lmax)). */
+  private inverseRowwise(c: ComplexTensor, batch: number, out: Float64Array): void {
+    const { nlat, nlon, lmax, mmax } = this;
+    const x = gridGeometry(this.config.grid).cosColatitudes;
+    const fRe = new Float64Array(mmax);
+    const fIm = new Float64Array(mmax);
+    for (let k = 0; k < nlat; k++) {
+      const p = legendreTable(mmax, lmax, [x[k]], { norm: this.config.norm, inverse: true, csphase: this.config.csphase }).data;
+      for (let b = 0; b < batch; b++) {
+        const o = b * lmax * mmax;
+        for (let m = 0; m < mmax; m++) {
+          let sr = 0;
+          let si = 0;
+          for (let l = m; l < lmax; l++) {
+            const pv = p[m * lmax + l];
+            sr += pv * c.re[o + l * mmax + m];
+            si += pv * c.im[o + l * mmax + m];
+          }
+          fRe[m] = sr;
+          fIm[m] = si;
+        }
+        this.fft.inverse(fRe, fIm, 0, mmax, out, (b * nlat + k) * nlon);
+      }
+    }
   }
 
   /**

@@ -15,7 +15,7 @@ const index = JSON.parse(readFileSync(new URL('index.json', dir), 'utf8')) as {
   sht: { file: string; arrays: Record<string, string>; grid: GridKind; nlat: number; nlon: number; lmax: number; mmax: number; norm: 'ortho' | 'four-pi' | 'schmidt'; csphase: boolean }[];
 };
 
-function f64(t: { data: ArrayLike<number> }): Float64Array {
+function f64(t: { data: unknown }): Float64Array {
   return Float64Array.from(t.data as ArrayLike<number>);
 }
 
