@@ -47,11 +47,12 @@ function philoxBlocks(
   firstBlock: number, count: number, s0: number, s1: number,
   key0: number, key1: number, rounds: number, out: Int32Array,
 ): void {
+  const firstHi = Math.floor(firstBlock / TWO_POW_32);
+  const firstLo = firstBlock - firstHi * TWO_POW_32;
   for (let b = 0; b < count; b++) {
-    const block = firstBlock + b;
-    const blockHi = Math.floor(block / TWO_POW_32);
-    let c0 = (block - blockHi * TWO_POW_32) | 0;
-    let c1 = blockHi | 0;
+    const lo = firstLo + b; // may pass 2^32 inside a batch: then the high word carries
+    let c0 = lo | 0;
+    let c1 = lo < TWO_POW_32 ? firstHi | 0 : (firstHi + 1) | 0;
     let c2 = s0 | 0;
     let c3 = s1 | 0;
     let k0 = key0 | 0;
