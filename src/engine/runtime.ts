@@ -73,7 +73,12 @@ export class Executable {
       ortFeeds[name] = new ort.Tensor(dt === 'bool' ? 'bool' : dt, data as never, shape);
     }
     if (this.inputs) for (const name of this.inputs.keys()) if (!(name in feeds)) throw new RuntimeError(`missing feed for input '${name}'`);
-    const res = fetch ? await this.session.run(ortFeeds, fetch) : await this.session.run(ortFeeds);
+    let res: ort.InferenceSession.OnnxValueMapType;
+    try {
+      res = fetch ? await this.session.run(ortFeeds, fetch) : await this.session.run(ortFeeds);
+    } catch (err) {
+      throw new RuntimeError(`onnxruntime could not run the model: ${(err as Error).message}`);
+    }
     const out: Record<string, HostTensor> = {};
     for (const [name, t] of Object.entries(res)) {
       const dt = ORT_DTYPE[t.type];
@@ -155,7 +160,13 @@ export async function compile(graph: Graph, options: CompileOptions = {}): Promi
 
 /** Loads an ONNX model written by another tool (path or bytes). Input shapes are checked by onnxruntime itself. */
 export async function loadOnnx(source: string | Uint8Array, options: CompileOptions = {}): Promise<Executable> {
-  const bytes = typeof source === 'string' ? new Uint8Array(readFileSync(source)) : source;
+  let bytes: Uint8Array;
+  try {
+    bytes = typeof source === 'string' ? new Uint8Array(readFileSync(source)) : source;
+  } catch (err) {
+    throw new RuntimeError(`cannot read ONNX model ${source}: ${(err as Error).message}`);
+  }
+  if (bytes.length === 0) throw new RuntimeError(`cannot load ONNX model${typeof source === 'string' ? ` ${source}` : ''}: it is empty (0 bytes)`);
   const threads = options.threads ?? defaultThreads();
   const key = `${createHash('sha256').update(bytes).digest('hex')}:${threads}`;
   let p = cache.get(key);
