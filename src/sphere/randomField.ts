@@ -119,6 +119,17 @@ export class CorrelatedSphericalField {
     return (a * a) / (1 - this.phi * this.phi);
   }
 
+  /**
+   * Expected grid-point variance averaged over the sphere, Σ_l σ_n[l]²/(1−φ²)·(1 + 4l) (m = 0 contributes only its
+   * real part, each 0 < m ≤ l twice both parts). Close to σ², a little below it: the reference's F0 normalises
+   * with Σ_{l≥1} 2(2l+1) e^{−k_T l(l+1)} instead.
+   */
+  expectedGridVariance(): number {
+    let v = 0;
+    for (let l = 0; l < this.lmax; l++) v += this.coefficientVariance(l) * (1 + 4 * l);
+    return v;
+  }
+
   /** Draws ξ_step for all fields: normals from stream [RANDOM_FIELD_STREAM, step] under `key`, layout (count, l, m, re/im). */
   private noise(key: PhiloxKey, step: number): Float64Array {
     if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) {
