@@ -131,8 +131,9 @@ const TWO_POW_M25 = 2 ** -25;
 const TWO_POW_M53 = 2 ** -53;
 const TWO_POW_M54 = 2 ** -54;
 
-// ---- Box–Muller helpers: table-driven ln and sin/cos, accurate to a few units in the last place of a double,
-// using only +, -, *, sqrt on exactly known inputs (so results are identical on every IEEE-754 platform).
+// ---- Box–Muller helpers: table-driven ln and sin/cos, accurate to a few units in the last place of a double.
+// The small tables are filled once with Math.log/cos/sin; per value only +, -, *, sqrt are used (faster than
+// libm calls, and bit-reproducible wherever the tables are).
 
 /** ln 2 split so that n·LN2_HI is exact for |n| < 2^11 (the classic fdlibm split). */
 const LN2_HI = 6.93147180369123816490e-1;
@@ -253,8 +254,8 @@ export function uniformFill(out: Float32Array | Float64Array, key: PhiloxKey, st
  *    (k = 0 gives 2^-54), u2 = ((w2 >>> 5)·2^26 + (w3 >>> 6))·2^-53. Largest |value| ≈ 8.65.
  *  - Float32Array: block b gives elements 4b..4b+3 from pairs (w0, w1) and (w2, w3), each word a 32-bit
  *    uniform (w + 0.5)·2^-32; computed in float64, then rounded to float32. Largest |value| ≈ 6.76.
- * ln, sin and cos are evaluated by table-driven polynomials accurate to a few double ulps (they agree with
- * Math.log/cos/sin to ~1e-15), built from IEEE-754 + - * only, so every platform gives identical bits.
+ * ln, sin and cos are evaluated by table-driven polynomials accurate to a few double ulps (values agree with
+ * Box–Muller through Math.log/cos/sin to ~3e-15; float32 results are the correctly rounded double values).
  */
 export function normalFill(out: Float32Array | Float64Array, key: PhiloxKey, stream: StreamId, offset = 0): void {
   checkFill(out, key, stream, offset);
