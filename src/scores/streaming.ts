@@ -18,7 +18,7 @@ function encode(array: Float64Array | Uint32Array | Int32Array): EncodedArray {
   return { dtype, length: array.length, base64: bytes.toString('base64') };
 }
 
-function decode(name: string, enc: EncodedArray, dtype: EncodedArray['dtype'], length: number): Float64Array & Uint32Array & Int32Array {
+function decode(name: string, enc: EncodedArray, dtype: EncodedArray['dtype'], length: number): Float64Array | Uint32Array | Int32Array {
   if (!enc || enc.dtype !== dtype) throw new Error(`${name}: expected dtype ${dtype}, got ${enc ? String(enc.dtype) : 'nothing'}`);
   if (enc.length !== length) throw new Error(`${name}: expected length ${length}, got ${enc.length}`);
   const bytes = Buffer.from(enc.base64, 'base64');
@@ -27,7 +27,7 @@ function decode(name: string, enc: EncodedArray, dtype: EncodedArray['dtype'], l
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
   const ctor = dtype === 'float64' ? Float64Array : dtype === 'uint32' ? Uint32Array : Int32Array;
-  return new ctor(copy.buffer) as Float64Array & Uint32Array & Int32Array;
+  return new ctor(copy.buffer);
 }
 
 function batchMembers(batch: ArrayLike<number>, points: number): number {
@@ -352,27 +352,32 @@ export class ClimateQuantileCounts {
   add(batch: ArrayLike<number>): this {
     const b = batchMembers(batch, this.points);
     const n = this.levels;
-    for (let m = 0; m < b; m++) {
-      const base = m * this.points;
-      for (let p = 0; p < this.points; p++) {
-        const x = batch[base + p]!;
-        if (Number.isNaN(x)) throw new Error(`batch member ${m} has NaN at point ${p}; climate-quantile counts need finite members`);
-        const row = p * n;
-        if (this.monotone[p]) {
+    const points = this.points;
+    const climByPoint = this.climByPoint;
+    const diff = this.diff;
+    const monotone = this.monotone;
+    // Point-outer loop: the point's climate row stays in cache while the batch's members are counted.
+    for (let p = 0; p < points; p++) {
+      const row = p * n;
+      const mono = monotone[p] === 1;
+      for (let m = 0; m < b; m++) {
+        const x = batch[m * points + p]!;
+        if (x !== x) throw new Error(`batch member ${m} has NaN at point ${p}; climate-quantile counts need finite members`);
+        if (mono) {
           // first j with clim_j >= x
           let lo = 0;
           let hi = n;
           while (lo < hi) {
             const mid = (lo + hi) >> 1;
-            if (this.climByPoint[row + mid]! >= x) hi = mid;
+            if (climByPoint[row + mid]! >= x) hi = mid;
             else lo = mid + 1;
           }
-          if (lo < n) this.diff[row + lo]++;
+          if (lo < n) diff[row + lo] = diff[row + lo]! + 1;
         } else {
           let prev = false;
           for (let j = 0; j < n; j++) {
-            const on = x <= this.climByPoint[row + j]!;
-            if (on !== prev) this.diff[row + j] += on ? 1 : -1;
+            const on = x <= climByPoint[row + j]!;
+            if (on !== prev) diff[row + j] = diff[row + j]! + (on ? 1 : -1);
             prev = on;
           }
         }
