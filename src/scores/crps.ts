@@ -45,13 +45,27 @@ function checkMembers(members: ArrayLike<number>): void {
 }
 
 /**
+ * NaN members (factsheet §7 trap 2): 'propagate' gives NaN (scoringrules default, WB2/WBX);
+ * 'omit' skips them so the effective M shrinks (properscoring). A NaN truth always gives NaN.
+ */
+export type NanPolicy = 'propagate' | 'omit';
+
+/**
  * Ensemble CRPS at one point (§1.1–1.2), sort-based O(M log M).
  * 'standard' = CRPS of the empirical CDF (properscoring, xskillscore, HENS Part I scoring);
  * 'fair' = unbiased estimator (WB2 `CRPS`, WBX default); fair needs M >= 2 (NaN otherwise).
  */
-export function crpsEnsemble(members: ArrayLike<number>, y: number, estimator: CrpsEstimator): number {
+export function crpsEnsemble(members: ArrayLike<number>, y: number, estimator: CrpsEstimator, nanPolicy: NanPolicy = 'propagate'): number {
   checkMembers(members);
-  const s = sortedMembers(members);
+  let s = sortedMembers(members);
+  if (nanPolicy === 'omit') {
+    let n = s.length;
+    while (n > 0 && Number.isNaN(s[n - 1]!)) n--;
+    if (n === 0) return Number.NaN;
+    s = s.subarray(0, n);
+  } else if (nanPolicy !== 'propagate') {
+    throw new Error(`nanPolicy must be 'propagate' or 'omit', got ${String(nanPolicy)}`);
+  }
   const { absErrorSum, giniSum } = crpsSumsSorted(s, y);
   return crpsFromSums(absErrorSum, giniSum, s.length, estimator);
 }

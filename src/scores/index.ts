@@ -11,3 +11,4 @@ export * from './spectrum.ts';
 export * from './huge.ts';
 export * from './streaming.ts';
 export * from './tiles.ts';
+export * from './streamed.ts';

@@ -182,6 +182,8 @@ export interface EnsembleSummary {
   crpsSpread: number;
   crpsFair: number;
   crpsStandard: number;
+  /** CRPS spread/skill ratio E|X − X'|/E|X − Y| = crpsSpread/crpsSkill (WB2 CRPS docstring: 1 if X ~ Y, 0 <= SS < 2). */
+  crpsSpreadSkill: number;
 }
 
 /** Combines per-time statistics into the reported mean diagnostics (time means, then sqrt/ratios). */
@@ -209,6 +211,7 @@ export function summariseEnsemble(perTime: readonly EnsembleTimeStatistics[]): E
     crpsSpread: pick((s) => s.crpsSpread),
     crpsFair: pick((s) => s.crpsFair),
     crpsStandard: pick((s) => s.crpsStandard),
+    crpsSpreadSkill: pick((s) => s.crpsSpread) / pick((s) => s.crpsSkill),
   };
 }
 

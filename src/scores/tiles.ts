@@ -204,3 +204,26 @@ export function extractTile(ensemble: ArrayLike<number>, members: number, points
   }
   return out;
 }
+
+/**
+ * Applies a per-point ensemble score to every point of a tile (M, tilePoints), e.g.
+ * `(x, y) => twCrps(x, y, { lower: t }, 'standard')` or `(x, y) => owCrps(x, y, w)`. The members of one point
+ * are passed as a reused Float64Array scratch (copy it if you keep it).
+ */
+export function scorePointsOfTile(
+  block: ArrayLike<number>,
+  truth: ArrayLike<number>,
+  members: number,
+  score: (members: Float64Array, y: number) => number,
+): Float64Array {
+  const points = truth.length;
+  checkPositiveInteger('tile points (truth length)', points);
+  checkEnsemble(block, members, points, 'tile block');
+  const out = new Float64Array(points);
+  const v = new Float64Array(members);
+  for (let p = 0; p < points; p++) {
+    for (let m = 0; m < members; m++) v[m] = block[m * points + p]!;
+    out[p] = score(v, truth[p]!);
+  }
+  return out;
+}

@@ -148,4 +148,8 @@ test('bad inputs get clear errors; NaN propagates', () => {
   assert.throws(() => crpsGaussian(0, 0, 0), /sigma/);
   assert.ok(Number.isNaN(crpsEnsemble([1, Number.NaN], 0, 'standard')));
   assert.ok(Number.isNaN(crpsEnsemble([1, 2], Number.NaN, 'fair')));
+  // properscoring skips NaN members: crps(0, [nan, 1]) = 1 (§1.7).
+  assert.equal(crpsEnsemble([Number.NaN, 1], 0, 'standard', 'omit'), 1);
+  assert.ok(Number.isNaN(crpsEnsemble([Number.NaN, Number.NaN], 0, 'standard', 'omit')));
+  assert.throws(() => crpsEnsemble([1], 0, 'standard', 'skip' as never), /nanPolicy/);
 });

@@ -2,6 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { efiField } from '../../src/scores/efi.ts';
+import { latitudeWeights, pointWeights } from '../../src/scores/grid.ts';
+import { ensembleTimeStatistics } from '../../src/scores/mean.ts';
+import { brierScore, eventOutcomes, exceedanceCounts, fairBrierScore } from '../../src/scores/probability.ts';
+import { outlierFraction, rankHistogram, ranksOfTruth } from '../../src/scores/ranks.ts';
+import { streamedScores } from '../../src/scores/streamed.ts';
 import {
   ClimateQuantileCounts,
   ExceedanceAccumulator,
@@ -154,4 +159,24 @@ test('JSON state round-trips exactly and bad state or batches are rejected with 
   const e1 = new ExceedanceAccumulator(P, [0]);
   assert.throws(() => e1.merge(new ExceedanceAccumulator(P, [1])), /thresholds differ/);
   assert.throws(() => new ClimateQuantileCounts(P, clim).merge(new ClimateQuantileCounts(P, clim.map((v) => v + 1))), /climates differ/);
+});
+
+test('scores from streamed statistics equal the in-memory scores', () => {
+  const grid = { nlat: 6, nlon: 10 };
+  const w = latitudeWeights([75, 45, 15, -15, -45, -75]);
+  const truth = Float64Array.from(normalSamples(P, seededUniform(5)), (v, p) => (p % 3 === 0 ? v : 10 + 3 * v));
+  const thresholds = [0, 11];
+  const stats = new FieldStatistics({ points: P, thresholds });
+  for (let m = 0; m < M; m += 10) stats.add(members.subarray(m * P, Math.min(M, m + 10) * P));
+  const s = streamedScores(stats, truth, grid, w);
+  const ref = ensembleTimeStatistics({ values: members, members: M, grid }, truth, w);
+  assertAllClose([s.ensembleMeanMse, s.ensembleVariance, s.debiasedEnsembleMeanMse], [ref.ensembleMeanMse, ref.ensembleVariance, ref.debiasedEnsembleMeanMse], 1e-12, 1e-14, 'mse/var');
+  const pw = pointWeights(grid, w);
+  thresholds.forEach((t, k) => {
+    const counts = exceedanceCounts(members, M, P, t);
+    const o = eventOutcomes(truth, t);
+    assertAllClose([s.brier[k]!, s.fairBrier[k]!], [brierScore(Float64Array.from(counts, (c) => c / M), o, pw), fairBrierScore(counts, M, o, pw)], 1e-13, 1e-15, `brier ${t}`);
+  });
+  const hist = rankHistogram(ranksOfTruth(members, truth, M, P), M, M + 1, pw);
+  assertAllClose([s.outlierFraction], [outlierFraction(hist)], 1e-13, 1e-15, 'outliers');
 });

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { latitudeWeights, pointWeights } from '../../src/scores/grid.ts';
 import { bestMemberPerPoint, ensembleTimeStatistics } from '../../src/scores/mean.ts';
 import { outlierFraction, rankHistogram, ranksOfTruth } from '../../src/scores/ranks.ts';
-import { extractTile, scoreTile, TiledEnsembleScores, tileRanges } from '../../src/scores/tiles.ts';
+import { extractTile, scorePointsOfTile, scoreTile, TiledEnsembleScores, tileRanges } from '../../src/scores/tiles.ts';
+import { twCrps } from '../../src/scores/crps.ts';
 import { BeyondTruthHistogram, drawSubEnsembles, membersBeyondTruth, SubEnsembleScores } from '../../src/scores/huge.ts';
 import { assertClose, normalSamples, seededUniform } from './helpers.ts';
 
@@ -45,6 +46,16 @@ test('tile-wise CRPS/MSE/variance and ranks equal the in-memory statistics for s
     }
     assert.deepEqual(Array.from(a.rankCounts), Array.from(refHist), `tile ${tileSize} ranks`);
   }
+  // Any per-point score (here HENS' twCRPS with v(z) = max(z, 0.5)) applied tile by tile.
+  const whole = scorePointsOfTile(values, truth, M, (x, y) => twCrps(x, y, { lower: 0.5 }, 'standard'));
+  for (const [offset, count] of tileRanges(P, 9)) {
+    const part = scorePointsOfTile(extractTile(values, M, P, offset, count), truth.subarray(offset, offset + count), M, (x, y) =>
+      twCrps(x, y, { lower: 0.5 }, 'standard'),
+    );
+    assert.deepEqual(Array.from(part), Array.from(whole.subarray(offset, offset + count)));
+  }
+  const p0 = Array.from({ length: M }, (_, m) => values[m * P]!);
+  assert.equal(whole[0], twCrps(p0, truth[0]!, { lower: 0.5 }, 'standard'));
 });
 
 test('members beyond the truth binned by σ-distance: hand example and merge', () => {

@@ -74,6 +74,7 @@ test('CRPS, ensemble-mean MSE, variance, RMSE, spread and SSR equal WB2', () => 
   assertClose(s.spreadSkill.plain, extra.ssrPlain, 1e-12, 0, 'ssr plain');
   assertClose(s.spreadSkill.fortin, extra.ssrFortin, 1e-12, 0, 'ssr fortin');
   assertClose(s.spreadSkill.unbiased, extra.ssrUnbiased, 1e-11, 0, 'ssr unbiased');
+  assertClose(s.crpsSpreadSkill, golden.crps_spread / golden.crps_skill, 1e-13, 0, 'CRPS spread/skill');
   // The standard (ECDF) CRPS differs from the fair one by ΣΣ|xi−xj|/(2M²(M−1)) = spread·(M−1)/(2M)·1/(M−1)… i.e. skill − ½·spread·(M−1)/M.
   assertClose(s.crpsStandard, s.crpsSkill - 0.5 * s.crpsSpread * ((M - 1) / M), 1e-13, 0, 'standard vs fair');
 });
@@ -92,6 +93,10 @@ test('energy score (adjacent pairs), ACC and member-0 RMSE equal WB2', () => {
   // All-pairs energy-score spread (WBX) is a different estimator: check it against a direct O(M²) evaluation.
   const e0 = energyScore(ensembles[0]!, truths[0]!, w, 'fair');
   assert.ok(Math.abs(e0.spread - energyScore(ensembles[0]!, truths[0]!, w, 'adjacent').spread) > 1e-6);
+  assertClose(energyScore(ensembles[0]!, truths[0]!, w, 'standard').spread, (e0.spread * (M - 1)) / M, 1e-14, 0, 'standard = fair·(M−1)/M');
+  // With two members there is a single pair: adjacent and fair spreads coincide.
+  const two = { values: ensembles[0]!.values.subarray(0, 2 * P), members: 2, grid };
+  assertClose(energyScore(two, truths[0]!, w, 'adjacent').spread, energyScore(two, truths[0]!, w, 'fair').spread, 1e-15, 0, 'M = 2');
 });
 
 test('rank histogram, outlier fraction and Brier scores equal WB2', () => {
