@@ -164,28 +164,40 @@ function binProbabilities(probabilities: ArrayLike<number>, binning: Probability
   }
   checkPositiveInteger('bins', bins);
   if (closed !== 'left' && closed !== 'right') throw new Error(`closed must be 'left' or 'right', got ${String(closed)}`);
+  // Edges as numpy.linspace(0, 1, bins + 1) / R seq(0, 1, length = bins + 1) compute them: i·(1/bins), last = 1.
+  // So 3·0.1 = 0.30000000000000004 and a probability of exactly 0.3 falls below that edge, as in xskillscore.
+  const step = 1 / bins;
+  const edges = new Float64Array(bins + 1);
+  for (let k = 0; k < bins; k++) edges[k] = k * step;
+  edges[bins] = 1;
   const lower: number[] = [];
   const upper: number[] = [];
   for (let k = 0; k < bins; k++) {
-    lower.push(k / bins);
-    upper.push((k + 1) / bins);
+    lower.push(edges[k]!);
+    upper.push(edges[k + 1]!);
   }
   for (let i = 0; i < probabilities.length; i++) {
     const p = probabilities[i]!;
-    let k: number;
+    let lo = 0;
+    let hi = bins;
     if (closed === 'left') {
-      k = Math.floor(p * bins);
-      // Edge cases of floating point: keep p in [lower_k, upper_k).
-      while (k > 0 && p < lower[k]!) k--;
-      while (k < bins - 1 && p >= upper[k]!) k++;
-      if (k >= bins) k = bins - 1;
+      // largest k with edges[k] <= p (p = 1 goes into the last bin)
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (edges[mid]! <= p) lo = mid;
+        else hi = mid;
+      }
+      index[i] = lo;
     } else {
-      k = Math.ceil(p * bins) - 1;
-      while (k > 0 && p <= upper[k - 1]!) k--;
-      while (k < bins - 1 && p > upper[k]!) k++;
-      if (k < 0) k = 0;
+      // smallest k >= 1 with p <= edges[k], bin k − 1 (p = 0 goes into the first bin)
+      lo = 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (p <= edges[mid]!) hi = mid;
+        else lo = mid + 1;
+      }
+      index[i] = lo - 1;
     }
-    index[i] = k;
   }
   return { index, lower, upper };
 }
@@ -244,12 +256,15 @@ export interface BrierDecomposition {
  * `BrierDecomp`, HENS Part I). BS = REL − RES + UNC holds exactly when forecasts within a bin are equal
  * (use bins: 'distinct' for ensemble probabilities i/M); otherwise within-bin terms remain and `brierScore`
  * is the true mean (p − o)². Default binning: 10 bins, right-closed as SpecsVerification.
+ * `baseRate` replaces the sample base rate ō in RES and UNC by a climatological one (HENS Part I uses
+ * ō = 1 − percentile, e.g. 0.05 for 95th-percentile events; then REL − RES + UNC no longer equals BS exactly).
  */
 export function brierDecomposition(
   probabilities: ArrayLike<number>,
   outcomes: ArrayLike<number>,
   binning: ProbabilityBinning = { bins: 10, closed: 'right' },
   sampleWeights?: ArrayLike<number>,
+  baseRate?: number,
 ): BrierDecomposition {
   const bins = reliabilityDiagram(probabilities, outcomes, { closed: 'right', ...binning }, sampleWeights);
   let n = 0;
@@ -258,7 +273,8 @@ export function brierDecomposition(
     n += b.count;
     if (b.count > 0) oSum += b.count * b.observedFrequency;
   }
-  const base = oSum / n;
+  if (baseRate !== undefined && !(baseRate >= 0 && baseRate <= 1)) throw new Error(`baseRate must be in [0, 1], got ${baseRate}`);
+  const base = baseRate ?? oSum / n;
   let rel = 0;
   let res = 0;
   for (const b of bins) {

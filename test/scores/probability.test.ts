@@ -27,6 +27,13 @@ test('Brier score, fair Brier score and the Murphy decomposition (one bin per di
   assertClose(d.uncertainty, b.unc, 1e-14, 0, 'UNC');
   assertClose(d.reliability - d.resolution + d.uncertainty, b.bs, 1e-14, 0, 'REL − RES + UNC');
   assertClose(d.skillScore, b.bss, 1e-14, 0, 'BSS');
+  // HENS climatological base rate: UNC = ō(1 − ō), RES around ō, REL unchanged.
+  const h = brierDecomposition(b.p, b.o, { bins: 'distinct' }, undefined, 0.05);
+  assertClose(h.uncertainty, 0.05 * 0.95, 1e-15, 0, 'HENS UNC');
+  assertClose(h.reliability, b.rel, 1e-14, 0, 'HENS REL');
+  const obar = [0, 1 / 3, 0.5, 1, 2 / 3];
+  const n = [2, 3, 2, 2, 3];
+  assertClose(h.resolution, obar.reduce((acc, o, k) => acc + n[k]! * (o - 0.05) ** 2, 0) / 12, 1e-14, 0, 'HENS RES');
   assertClose(brierScore([0.271], [0]), scalars['brier_0_0.271'], 1e-12, 0, 'scoringrules brier');
 });
 
@@ -47,6 +54,12 @@ test('reliability diagram: per-value counts and observed frequencies, 10 bins le
     assert.equal(bins[closed === 'left' ? 5 : 4]!.count, 2);
     assert.equal(bins[9]!.count, 3, 'p = 1 falls into the last bin');
   }
+  // Edges are numpy.linspace's (3·0.1 = 0.30000000000000004): p = 0.3 lies in bin 2 when left-closed (xskillscore),
+  // p = 0.7 (edge 0.7000000000000001) in bin 6 when right-closed; p = 0.2 = 2·0.1 exactly is an edge in both.
+  const edgeCase = reliabilityDiagram([0.3, 0.7, 0.2], [1, 0, 1], { bins: 10, closed: 'left' });
+  assert.deepEqual(edgeCase.map((x) => x.count), [0, 0, 2, 0, 0, 0, 1, 0, 0, 0]);
+  const edgeRight = reliabilityDiagram([0.3, 0.7, 0.2], [1, 0, 1], { bins: 10, closed: 'right' });
+  assert.deepEqual(edgeRight.map((x) => x.count), [0, 1, 1, 0, 0, 0, 1, 0, 0, 0]);
   // With 10 right-closed bins the decomposition is still exact here (one distinct p per bin).
   const d = brierDecomposition(b.p, b.o);
   assertClose(d.reliability, b.rel, 1e-14, 0, 'REL 10 bins');
