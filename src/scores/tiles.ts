@@ -23,10 +23,26 @@ export interface TileScores {
 }
 
 /**
+ * A uniform on [0, 1) addressed by global point index (e.g. a counter-based Philox stream keyed by point), so that
+ * tie breaking does not depend on how the grid was tiled or in which order tiles ran.
+ */
+export interface PointUniform {
+  atPoint(globalPoint: number): number;
+}
+
+/**
  * Scores one tile: block is member-major (M, tilePoints), truth (tilePoints). Memory is O(M · tilePoints),
  * independent of the grid size; choose tilePoints so that it is bounded for any M.
+ * Rank ties are broken with `tieBreak`: a sequential source (draws consumed in point order, so results depend
+ * on the tiling) or a `PointUniform` keyed by global point `pointOffset + p` (tiling-independent).
  */
-export function scoreTile(block: ArrayLike<number>, truth: ArrayLike<number>, members: number, uniform?: UniformSource): TileScores {
+export function scoreTile(
+  block: ArrayLike<number>,
+  truth: ArrayLike<number>,
+  members: number,
+  tieBreak?: UniformSource | PointUniform,
+  pointOffset = 0,
+): TileScores {
   const points = truth.length;
   checkPositiveInteger('tile points (truth length)', points);
   checkEnsemble(block, members, points, 'tile block');
@@ -41,6 +57,10 @@ export function scoreTile(block: ArrayLike<number>, truth: ArrayLike<number>, me
     crpsStandard: new Float64Array(points),
     rank: new Int32Array(points),
   };
+  if (tieBreak !== undefined && typeof tieBreak !== 'function' && typeof tieBreak.atPoint !== 'function') {
+    throw new Error('tieBreak must be a function () => number or an object with atPoint(globalPoint)');
+  }
+  if (!Number.isInteger(pointOffset) || pointOffset < 0) throw new Error(`pointOffset must be an integer >= 0, got ${pointOffset}`);
   const v = new Float64Array(members);
   for (let p = 0; p < points; p++) {
     let sum = 0;
@@ -56,7 +76,11 @@ export function scoreTile(block: ArrayLike<number>, truth: ArrayLike<number>, me
       const d = v[m]! - mu;
       ss += d * d;
     }
-    out.rank[p] = rankOfTruth(v, y, uniform);
+    out.rank[p] = rankOfTruth(
+      v,
+      y,
+      tieBreak === undefined ? undefined : typeof tieBreak === 'function' ? tieBreak : () => tieBreak.atPoint(pointOffset + p),
+    );
     v.sort();
     const { absErrorSum, giniSum } = crpsSumsSorted(v, y);
     out.ensembleMean[p] = mu;

@@ -50,6 +50,10 @@ function crpsIntegral(x: ArrayLike<number>, y: number): number {
 test('toy ensembles reproduce properscoring (standard) and scoringrules fair values (Table A)', () => {
   for (const c of vectors.toy) {
     assertClose(crpsEnsemble(c.ens, c.y, 'standard'), c.expected_properscoring, 1e-14, 1e-15, `std y=${c.y} ens=${c.ens}`);
+    for (const key of ['properscoring', 'sr_nrg', 'sr_qd', 'sr_int', 'hersbach']) {
+      assertClose(crpsEnsemble(c.ens, c.y, 'standard'), c[key], 1e-14, 1e-15, `${key} y=${c.y} ens=${c.ens}`);
+    }
+    if ('sr_pwm' in c) assertClose(crpsEnsemble(c.ens, c.y, 'fair'), c.sr_pwm, 1e-14, 1e-15, `pwm (fair) y=${c.y}`);
     if (c.ens.length >= 2) assertClose(crpsEnsemble(c.ens, c.y, 'fair'), c.sr_fair, 1e-14, 1e-15, `fair y=${c.y} ens=${c.ens}`);
     else assert.ok(Number.isNaN(crpsEnsemble(c.ens, c.y, 'fair')), 'fair CRPS of one member is NaN');
   }
@@ -78,6 +82,8 @@ test('threshold-, outcome-weighted and vertically re-scaled CRPS (Table D per ca
     const twB = twCrps(f, y, { upper: 1.85 }, 'standard');
     assertClose(twA, vectors.tw_a[i], 1e-8, 1e-12, `tw a row ${i}`);
     assertClose(twB, vectors.tw_b[i], 1e-8, 1e-12, `tw b row ${i}`);
+    assertClose(twA, vectors.sr_tw_a[i], 1e-8, 1e-12, `scoringrules tw a row ${i}`);
+    assertClose(twB, vectors.sr_tw_b[i], 1e-8, 1e-12, `scoringrules tw b row ${i}`);
     assertClose(twCrps(f, y, { lower: -1 }, 'fair'), vectors.tw_a_fair[i], 1e-8, 1e-12, `tw a fair row ${i}`);
     const owA = owCrps(f, y, (z) => (z > -1 ? 1 : 0));
     assertClose(owA, vectors.ow_a[i], 1e-8, 1e-12, `ow a row ${i}`);

@@ -131,3 +131,21 @@ test('calibrated ensemble: sub-ensemble coverage follows 1 − 2/(k+1); satisfac
   // 1 − 2/(k+1) = 0.5, 0.8, 0.9, 0.967: only the full 60 members reach 95%.
   assert.equal(scores.satisfactorySize(), 60);
 });
+
+test('rank tie breaking keyed by global point is independent of the tiling', () => {
+  const M = 8;
+  const u = seededUniform(12);
+  const values = Float64Array.from({ length: M * P }, () => Math.floor(u() * 4));
+  const truth = Float64Array.from({ length: P }, () => Math.floor(u() * 4));
+  const keyed = { atPoint: (g: number) => seededUniform(1000 + g)() };
+  const whole = scoreTile(values, truth, M, keyed, 0).rank;
+  for (const size of [1, 7, 25]) {
+    for (const [offset, count] of tileRanges(P, size).reverse()) {
+      const r = scoreTile(extractTile(values, M, P, offset, count), truth.subarray(offset, offset + count), M, keyed, offset).rank;
+      assert.deepEqual(Array.from(r), Array.from(whole.subarray(offset, offset + count)), `tile ${size} at ${offset}`);
+    }
+  }
+  // Ties really occur here and were broken (some rank differs from the count strictly below).
+  const below = ranksOfTruth(values, truth, M, P);
+  assert.ok(Array.from(whole).some((r, p) => r !== below[p]));
+});

@@ -7,6 +7,7 @@ import {
   anomalyCorrelationOverTimes,
   anomalyProducts,
   controlMemberMse,
+  meanSquaredError,
   energyScore,
   ensembleMean,
   ensembleTimeStatistics,
@@ -15,7 +16,7 @@ import {
 } from '../../src/scores/mean.ts';
 import { brierScore, eventOutcomes, exceedanceCounts, fairBrierScore } from '../../src/scores/probability.ts';
 import { outlierFraction, rankHistogram, ranksOfTruth } from '../../src/scores/ranks.ts';
-import { zonalEnergySpectrum } from '../../src/scores/spectrum.ts';
+import { WB2_EARTH_RADIUS_M, zonalEnergySpectrum } from '../../src/scores/spectrum.ts';
 import { assertAllClose, assertClose, fixture } from './helpers.ts';
 
 const golden = fixture('weatherbench2_golden.json');
@@ -65,6 +66,8 @@ test('CRPS, ensemble-mean MSE, variance, RMSE, spread and SSR equal WB2', () => 
   assertClose(s.crpsSkill, golden.crps_skill, 1e-13, 0, 'crps skill');
   assertClose(s.crpsSpread, golden.crps_spread, 1e-13, 0, 'crps spread');
   assertClose(s.ensembleMeanMse, golden.ens_mean_mse, 1e-13, 0, 'mse');
+  const viaMse = times.map((t) => meanSquaredError(ensembleMean(ensembles[t]!), truths[t]!, grid, w));
+  assertClose((viaMse[0]! + viaMse[1]!) / 2, golden.mse_ensmean_via_MSE, 1e-13, 0, 'MSE of the ensemble mean');
   assertClose(s.debiasedEnsembleMeanMse, golden.debiased_ens_mean_mse, 1e-11, 0, 'debiased mse');
   assertClose(s.ensembleVariance, golden.ens_variance, 1e-13, 0, 'variance');
   assertClose(s.ensembleMeanRmseSqrtBeforeTimeAvg, golden.ens_mean_rmse_sqrt_before_time_avg, 1e-13, 0, 'rmse sqrt before');
@@ -119,6 +122,7 @@ test('rank histogram, outlier fraction and Brier scores equal WB2', () => {
 });
 
 test('zonal energy spectrum of y[t=0] equals WB2 ZonalEnergySpectrum', () => {
-  const s = zonalEnergySpectrum(truths[0]!, grid, lat, golden.EARTH_RADIUS_M);
+  assert.equal(WB2_EARTH_RADIUS_M, golden.EARTH_RADIUS_M);
+  const s = zonalEnergySpectrum(truths[0]!, grid, lat);
   assertAllClose(s, golden.zonal_spectrum_t0.flat(), 1e-11, 0, 'spectrum');
 });
