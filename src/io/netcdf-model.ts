@@ -112,10 +112,13 @@ function numericList(a: NetcdfAttribute | undefined): number[] | undefined {
 }
 
 const FLOAT_TYPES: readonly NetcdfDtype[] = ['float32', 'float64'];
+/** netCDF's default fill for float and double (netcdf.h NC_FILL_FLOAT / NC_FILL_DOUBLE = 9.9692099683868690e+36). */
+const NC_FILL_DOUBLE = 9.969209968386869e36;
 
 /**
  * CF decoding of raw values: values equal to _FillValue or missing_value, or outside valid_min/valid_max/valid_range
- * (all compared in the packed, stored units) become NaN; then value * scale_factor + add_offset. The result is a
+ * (all compared in the packed, stored units) become NaN, as do floats equal to netCDF's default fill when there
+ * is no _FillValue; then value * scale_factor + add_offset. The result is a
  * Float64Array, or a Float32Array when the variable is float32 and any scale/offset is float32 too (or absent).
  * Integer variables with none of these attributes, strings and chars are returned unchanged.
  */
@@ -129,6 +132,9 @@ export function decodeCf(info: NetcdfVariableInfo, raw: NetcdfRawData, attrTypes
   let hi = numericList(a.valid_max)?.[0] ?? Infinity;
   const range = numericList(a.valid_range);
   if (range && range.length >= 2) [lo, hi] = [range[0], range[1]];
+  // Without _FillValue, float data equal to the netCDF default fill (never written) is missing too, as in netCDF-C's
+  // own tools; integer defaults (e.g. 255 for ubyte) are legitimate values and are kept.
+  if (a._FillValue === undefined && FLOAT_TYPES.includes(info.dtype)) fills.push(NC_FILL_DOUBLE);
   const needsMask = fills.length > 0 || lo !== -Infinity || hi !== Infinity;
   const isFloat = FLOAT_TYPES.includes(info.dtype);
   if (!isFloat && scale === undefined && offset === undefined && !needsMask) return raw;

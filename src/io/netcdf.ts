@@ -71,13 +71,7 @@ export async function openNetcdf(filePath: string, options: { group?: string } =
   let backend: ClassicNetcdfFile | Hdf5NetcdfFile;
   if (format === 'netcdf4') {
     await hdf5Ready();
-    try {
-      backend = new Hdf5NetcdfFile(filePath, options.group ?? '/');
-    } catch (err) {
-      const msg = (err as Error).message ?? String(err);
-      if (msg.startsWith('NetCDF-4 file')) throw err;
-      throw new Error(`cannot read NetCDF-4/HDF5 file ${filePath} (truncated or corrupt?): ${msg}`);
-    }
+    backend = new Hdf5NetcdfFile(filePath, options.group ?? '/');
   } else {
     if (options.group && options.group !== '/') throw new Error(`${filePath} is a NetCDF ${format} file, which has no groups (asked for group "${options.group}")`);
     backend = new ClassicNetcdfFile(filePath);
@@ -88,14 +82,7 @@ export async function openNetcdf(filePath: string, options: { group?: string } =
     read(name: string, slab?: Partial<NetcdfSlab>, readOptions: NetcdfReadOptions = {}): NetcdfVariable {
       const info = header.vars[name];
       if (!info) throw new Error(`NetCDF file ${filePath} has no variable "${name}" (it has: ${Object.keys(header.vars).join(', ')})`);
-      let raw: { data: NetcdfRawData; shape: number[] };
-      try {
-        raw = backend.readRaw(name, slab);
-      } catch (err) {
-        const msg = (err as Error).message ?? String(err);
-        if (/NetCDF|slab|variable/.test(msg)) throw err;
-        throw new Error(`cannot read variable ${name} of ${filePath} (truncated or corrupt?): ${msg}`);
-      }
+      const raw: { data: NetcdfRawData; shape: number[] } = backend.readRaw(name, slab);
       const decode = readOptions.decode ?? true;
       return finishVariable(info, raw, decode, backend.attrTypes[name]);
     },

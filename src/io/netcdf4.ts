@@ -1,5 +1,6 @@
 // NetCDF-4 (HDF5) files through h5wasm: a reader that maps HDF5 dimension scales back to NetCDF dimensions, and a
 // writer that lays out datasets the way netCDF-C expects (dimension scales, _Netcdf4Dimid, DIMENSION_LIST, char attrs).
+import * as fs from 'node:fs';
 import h5wasm from 'h5wasm/node';
 import type { Dataset, Group, File as H5File } from 'h5wasm/node';
 import {
@@ -8,11 +9,90 @@ import {
   type NetcdfSlab, type NetcdfVariableInfo,
 } from './netcdf-model.ts';
 
+interface ErrorHandlerSwitch {
+  activate_throwing_error_handler(): number;
+  deactivate_throwing_error_handler(): number;
+}
 let ready: Promise<unknown> | undefined;
+let hdf5Module: ErrorHandlerSwitch | undefined;
 /** Load the HDF5 WebAssembly module once. */
 export function hdf5Ready(): Promise<unknown> {
-  ready ??= h5wasm.ready;
+  ready ??= h5wasm.ready.then((m) => {
+    hdf5Module = m as unknown as ErrorHandlerSwitch;
+    return m;
+  });
   return ready;
+}
+
+/** The innermost HDF5 error of a diagnostic stack, as one line. */
+function summariseHdf5Error(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const entries = [...text.matchAll(/#\d+: .*? in (\w+\(\)): (.*)\n\s*major: (.*)\n\s*minor: (.*)/g)];
+  if (entries.length === 0) return text.split('\n')[0];
+  const last = entries[entries.length - 1];
+  return `${last[2].trim()} (HDF5 ${last[1]}: ${last[4].trim()})`;
+}
+
+/**
+ * Run an h5wasm call with HDF5's errors thrown as exceptions (instead of printed to stderr), and report them with
+ * `context` and the innermost HDF5 message.
+ */
+export function withHdf5Errors<T>(context: string, fn: () => T): T {
+  hdf5Module?.activate_throwing_error_handler();
+  try {
+    return fn();
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    if (msg.startsWith('NetCDF-4 file') || msg.startsWith('HDF5 file')) throw err;
+    throw new Error(`${context}: ${summariseHdf5Error(err)}`);
+  } finally {
+    hdf5Module?.deactivate_throwing_error_handler();
+  }
+}
+
+/**
+ * Check an HDF5 file's superblock against its size, so a truncated file is reported as such before HDF5 tries to
+ * read it. Handles superblock versions 0–3 with the signature at offset 0, 512, 1024, ….
+ */
+export function checkHdf5Superblock(filePath: string): void {
+  const fd = fs.openSync(filePath, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const sig = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+    let base = -1;
+    for (let off = 0; off + 8 <= size && off <= 1 << 20; off = off === 0 ? 512 : off * 2) {
+      const b = Buffer.alloc(8);
+      fs.readSync(fd, b, 0, 8, off);
+      if (b.equals(sig)) {
+        base = off;
+        break;
+      }
+    }
+    if (base < 0) throw new Error(`HDF5 file ${filePath} has no HDF5 signature`);
+    const head = Buffer.alloc(128);
+    const got = fs.readSync(fd, head, 0, 128, base);
+    const version = head[8];
+    let offsetSize: number;
+    let eofAt: number;
+    if (version === 0 || version === 1) {
+      offsetSize = head[13];
+      eofAt = 24 + (version === 1 ? 4 : 0) + 2 * offsetSize;
+    } else if (version === 2 || version === 3) {
+      offsetSize = head[9];
+      eofAt = 12 + 2 * offsetSize;
+    } else {
+      throw new Error(`HDF5 file ${filePath} has superblock version ${version}, which this reader does not know`);
+    }
+    if (![2, 4, 8].includes(offsetSize) || eofAt + offsetSize > got) {
+      throw new Error(`HDF5 file ${filePath} is truncated or corrupt: its superblock is incomplete (${size} bytes in the file)`);
+    }
+    const eof = offsetSize === 8 ? Number(head.readBigUInt64LE(eofAt)) : offsetSize === 4 ? head.readUInt32LE(eofAt) : head.readUInt16LE(eofAt);
+    if (base + eof > size) {
+      throw new Error(`HDF5 file ${filePath} is truncated: its superblock says the file ends at byte ${base + eof}, but it has ${size} bytes`);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Attributes that carry HDF5 or netCDF-4 bookkeeping rather than user metadata. */
@@ -86,12 +166,13 @@ export class Hdf5NetcdfFile {
 
   /** Call {@link hdf5Ready} first. `groupPath` selects a group ('/' for the root). */
   constructor(readonly filePath: string, groupPath = '/') {
-    this.file = new h5wasm.File(filePath, 'r');
+    checkHdf5Superblock(filePath);
+    this.file = withHdf5Errors(`cannot open NetCDF-4/HDF5 file ${filePath}`, () => new h5wasm.File(filePath, 'r'));
     try {
       const g = groupPath === '/' || groupPath === '' ? this.file : this.file.get(groupPath);
       if (!(g instanceof h5wasm.Group)) throw new Error(`NetCDF-4 file ${filePath} has no group "${groupPath}"`);
       this.group = g;
-      this.header = this.parse();
+      this.header = withHdf5Errors(`cannot read the structure of NetCDF-4 file ${filePath}`, () => this.parse());
     } catch (err) {
       this.file.close();
       throw err;
@@ -173,7 +254,8 @@ export class Hdf5NetcdfFile {
     const ds = this.group.get(name) as Dataset;
     const whole = start.every((s) => s === 0) && count.every((c, i) => c === info.shape[i]);
     if (product(count) === 0) return { data: emptyOf(info.dtype), shape: count };
-    const value = whole ? ds.value : ds.slice(start.map((s, i) => [s, s + count[i]]));
+    const value = withHdf5Errors(`cannot read variable ${name} of NetCDF-4 file ${this.filePath} (truncated or corrupt?)`,
+      () => (whole ? ds.value : ds.slice(start.map((s, i) => [s, s + count[i]]))));
     let data: NetcdfRawData;
     if (typeof value === 'string') data = [value];
     else if (Array.isArray(value)) data = (value as unknown[]).flat(Infinity).map((v) => String(v));
