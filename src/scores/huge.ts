@@ -1,6 +1,7 @@
 // Huge-ensemble diagnostics (hens-factsheet §3.3, HENS Part II): members beyond the truth binned by the truth's
 // σ-distance from the ensemble mean, and bootstrapped sub-ensembles (best-member skill, interval widths, coverage).
 
+import { decodeArray, encodeArray, type EncodedArray } from './streaming.ts';
 import { checkEnsemble, checkLatitudeWeights, checkLength, checkPositiveInteger, gridPoints, type GridShape, type UniformSource } from './grid.ts';
 
 /**
@@ -108,6 +109,27 @@ export class BeyondTruthHistogram {
       this.anyBeyond[i] += other.anyBeyond[i]!;
     }
     return this;
+  }
+
+  toJSON(): { kind: 'beyond-truth-histogram'; version: 1; edges: number[]; weight: EncodedArray; beyondSum: EncodedArray; anyBeyond: EncodedArray } {
+    return {
+      kind: 'beyond-truth-histogram',
+      version: 1,
+      edges: Array.from(this.edges),
+      weight: encodeArray(this.weight),
+      beyondSum: encodeArray(this.beyondSum),
+      anyBeyond: encodeArray(this.anyBeyond),
+    };
+  }
+
+  static fromJSON(json: ReturnType<BeyondTruthHistogram['toJSON']>): BeyondTruthHistogram {
+    if (!json || json.kind !== 'beyond-truth-histogram' || json.version !== 1) throw new Error(`expected a serialised beyond-truth-histogram, got kind ${String(json?.kind)}`);
+    const out = new BeyondTruthHistogram(json.edges);
+    const k = json.edges.length - 1;
+    out.weight.set(decodeArray('weight', json.weight, 'float64', k));
+    out.beyondSum.set(decodeArray('beyondSum', json.beyondSum, 'float64', k));
+    out.anyBeyond.set(decodeArray('anyBeyond', json.anyBeyond, 'float64', k));
+    return out;
   }
 
   bins(): SigmaBin[] {
@@ -325,6 +347,45 @@ export class SubEnsembleScores {
       for (let g = 0; g < this.coveredCounts[s]!.length; g++) this.coveredCounts[s]![g] += other.coveredCounts[s]![g]!;
     }
     return this;
+  }
+
+  /** Serialisable partial state (draws included) for merging results computed elsewhere. */
+  toJSON(): object {
+    return {
+      kind: 'sub-ensemble-scores',
+      version: 1,
+      grid: { ...this.grid },
+      latWeights: encodeArray(this.latWeights),
+      members: this.members,
+      intervalLevel: this.intervalLevel,
+      coverageTarget: this.coverageTarget,
+      draws: this.draws.map((d) => ({ size: d.size, resamples: d.resamples, replacement: d.replacement, indices: encodeArray(d.indices) })),
+      sums: this.sums.map(encodeArray),
+      coveredCounts: this.coveredCounts.map(encodeArray),
+      pointsDone: Array.from(this.pointsDone),
+      weightSum: this.weightSum,
+    };
+  }
+
+  static fromJSON(json: any): SubEnsembleScores {
+    if (!json || json.kind !== 'sub-ensemble-scores' || json.version !== 1) throw new Error(`expected a serialised sub-ensemble-scores state, got kind ${String(json?.kind)}`);
+    const draws: SubEnsembleDraws[] = json.draws.map((d: { size: number; resamples: number; replacement: boolean; indices: EncodedArray }) => ({
+      size: d.size,
+      resamples: d.resamples,
+      replacement: d.replacement,
+      indices: decodeArray('draws.indices', d.indices, 'int32', d.size * d.resamples) as Int32Array,
+    }));
+    const w = decodeArray('latWeights', json.latWeights, 'float64', json.grid.nlat) as Float64Array;
+    const out = new SubEnsembleScores(json.grid, w, json.members, draws, { intervalLevel: json.intervalLevel, coverageTarget: json.coverageTarget });
+    const points = json.grid.nlat * json.grid.nlon;
+    draws.forEach((d, s) => {
+      out.sums[s]!.set(decodeArray('sums', json.sums[s], 'float64', d.resamples * 4));
+      out.coveredCounts[s]!.set(decodeArray('coveredCounts', json.coveredCounts[s], 'float64', points));
+    });
+    checkLength('pointsDone', json.pointsDone, points, 'one flag per point');
+    out.pointsDone.set(json.pointsDone);
+    out.weightSum = json.weightSum;
+    return out;
   }
 
   /** Per-size results (area-weighted over the points added so far). */

@@ -12,13 +12,15 @@ export interface EncodedArray {
   base64: string;
 }
 
-function encode(array: Float64Array | Uint32Array | Int32Array): EncodedArray {
+/** Encodes a typed array as dtype + base64 of its little-endian bytes (exact round trip). */
+export function encodeArray(array: Float64Array | Uint32Array | Int32Array): EncodedArray {
   const dtype = array instanceof Float64Array ? 'float64' : array instanceof Uint32Array ? 'uint32' : 'int32';
   const bytes = Buffer.from(array.buffer, array.byteOffset, array.byteLength);
   return { dtype, length: array.length, base64: bytes.toString('base64') };
 }
 
-function decode(name: string, enc: EncodedArray, dtype: EncodedArray['dtype'], length: number): Float64Array | Uint32Array | Int32Array {
+/** Decodes `encodeArray` output, checking dtype and length; `name` labels errors. */
+export function decodeArray(name: string, enc: EncodedArray, dtype: EncodedArray['dtype'], length: number): Float64Array | Uint32Array | Int32Array {
   if (!enc || enc.dtype !== dtype) throw new Error(`${name}: expected dtype ${dtype}, got ${enc ? String(enc.dtype) : 'nothing'}`);
   if (enc.length !== length) throw new Error(`${name}: expected length ${length}, got ${enc.length}`);
   const bytes = Buffer.from(enc.base64, 'base64');
@@ -126,7 +128,7 @@ export class MomentsAccumulator {
   }
 
   toJSON(): { kind: 'moments'; version: 1; points: number; count: number; mean: EncodedArray; m2: EncodedArray } {
-    return { kind: 'moments', version: 1, points: this.points, count: this.count, mean: encode(this.mean), m2: encode(this.m2) };
+    return { kind: 'moments', version: 1, points: this.points, count: this.count, mean: encodeArray(this.mean), m2: encodeArray(this.m2) };
   }
 
   static fromJSON(json: ReturnType<MomentsAccumulator['toJSON']>): MomentsAccumulator {
@@ -134,8 +136,8 @@ export class MomentsAccumulator {
     const acc = new MomentsAccumulator(json.points);
     if (!Number.isInteger(json.count) || json.count < 0) throw new Error(`moments: count must be an integer >= 0, got ${json.count}`);
     acc.count = json.count;
-    acc.mean.set(decode('moments.mean', json.mean, 'float64', json.points));
-    acc.m2.set(decode('moments.m2', json.m2, 'float64', json.points));
+    acc.mean.set(decodeArray('moments.mean', json.mean, 'float64', json.points));
+    acc.m2.set(decodeArray('moments.m2', json.m2, 'float64', json.points));
     return acc;
   }
 }
@@ -183,15 +185,15 @@ export class ExtremesAccumulator {
   }
 
   toJSON(): { kind: 'extremes'; version: 1; points: number; count: number; min: EncodedArray; max: EncodedArray } {
-    return { kind: 'extremes', version: 1, points: this.points, count: this.count, min: encode(this.min), max: encode(this.max) };
+    return { kind: 'extremes', version: 1, points: this.points, count: this.count, min: encodeArray(this.min), max: encodeArray(this.max) };
   }
 
   static fromJSON(json: ReturnType<ExtremesAccumulator['toJSON']>): ExtremesAccumulator {
     checkKind(json, 'extremes');
     const acc = new ExtremesAccumulator(json.points);
     acc.count = json.count;
-    acc.min.set(decode('extremes.min', json.min, 'float64', json.points));
-    acc.max.set(decode('extremes.max', json.max, 'float64', json.points));
+    acc.min.set(decodeArray('extremes.min', json.min, 'float64', json.points));
+    acc.max.set(decodeArray('extremes.max', json.max, 'float64', json.points));
     return acc;
   }
 }
@@ -291,16 +293,16 @@ export class ExceedanceAccumulator {
       points: this.points,
       count: this.count,
       comparison: this.comparison,
-      thresholds: encode(this.thresholds),
-      counts: encode(this.counts),
+      thresholds: encodeArray(this.thresholds),
+      counts: encodeArray(this.counts),
     };
   }
 
   static fromJSON(json: ReturnType<ExceedanceAccumulator['toJSON']>): ExceedanceAccumulator {
     checkKind(json, 'exceedance');
-    const thresholds = decode('exceedance.thresholds', json.thresholds, 'float64', json.thresholds ? json.thresholds.length : -1);
+    const thresholds = decodeArray('exceedance.thresholds', json.thresholds, 'float64', json.thresholds ? json.thresholds.length : -1);
     const acc = new ExceedanceAccumulator(json.points, thresholds, json.comparison, true);
-    acc.counts.set(decode('exceedance.counts', json.counts, 'uint32', thresholds.length));
+    acc.counts.set(decodeArray('exceedance.counts', json.counts, 'uint32', thresholds.length));
     acc.count = json.count;
     return acc;
   }
@@ -426,16 +428,16 @@ export class ClimateQuantileCounts {
       points: this.points,
       levels: this.levels,
       count: this.count,
-      clim: encode(this.clim),
-      diff: encode(this.diff),
+      clim: encodeArray(this.clim),
+      diff: encodeArray(this.diff),
     };
   }
 
   static fromJSON(json: ReturnType<ClimateQuantileCounts['toJSON']>): ClimateQuantileCounts {
     checkKind(json, 'climate-quantile-counts');
-    const clim = decode('climate-quantile-counts.clim', json.clim, 'float64', json.levels * json.points);
+    const clim = decodeArray('climate-quantile-counts.clim', json.clim, 'float64', json.levels * json.points);
     const acc = new ClimateQuantileCounts(json.points, clim, json.levels);
-    acc.diff.set(decode('climate-quantile-counts.diff', json.diff, 'int32', json.levels * json.points));
+    acc.diff.set(decodeArray('climate-quantile-counts.diff', json.diff, 'int32', json.levels * json.points));
     acc.count = json.count;
     return acc;
   }

@@ -5,6 +5,7 @@ import { crpsSumsSorted } from './crps.ts';
 import { checkEnsemble, checkLatitudeWeights, checkLength, checkPositiveInteger, gridPoints, type GridShape, type UniformSource } from './grid.ts';
 import type { EnsembleTimeStatistics } from './mean.ts';
 import { rankOfTruth } from './ranks.ts';
+import { decodeArray, encodeArray, type EncodedArray } from './streaming.ts';
 
 /** Per-point results of one tile. */
 export interface TileScores {
@@ -144,6 +145,27 @@ export class AreaWeightedSums {
     this.names.forEach((n, i) => (out[n] = this.sums[i]! / this.weightSum));
     return out;
   }
+
+  toJSON(): { kind: 'area-weighted-sums'; version: 1; grid: GridShape; latWeights: EncodedArray; names: string[]; sums: EncodedArray; weightSum: number } {
+    return {
+      kind: 'area-weighted-sums',
+      version: 1,
+      grid: { ...this.grid },
+      latWeights: encodeArray(this.latWeights),
+      names: [...this.names],
+      sums: encodeArray(this.sums),
+      weightSum: this.weightSum,
+    };
+  }
+
+  static fromJSON(json: ReturnType<AreaWeightedSums['toJSON']>): AreaWeightedSums {
+    if (!json || json.kind !== 'area-weighted-sums' || json.version !== 1) throw new Error(`expected a serialised area-weighted-sums state, got kind ${String(json?.kind)}`);
+    const w = decodeArray('area-weighted-sums.latWeights', json.latWeights, 'float64', json.grid.nlat) as Float64Array;
+    const out = new AreaWeightedSums(json.grid, w, json.names);
+    out.sums.set(decodeArray('area-weighted-sums.sums', json.sums, 'float64', json.names.length));
+    out.weightSum = json.weightSum;
+    return out;
+  }
 }
 
 const TILE_QUANTITIES = ['squaredError', 'debiasedSquaredError', 'ensembleVariance', 'crpsSkill', 'crpsSpread', 'crpsFair', 'crpsStandard'] as const;
@@ -189,6 +211,19 @@ export class TiledEnsembleScores {
     this.sums.merge(other.sums);
     for (let i = 0; i < this.rankCounts.length; i++) this.rankCounts[i] += other.rankCounts[i]!;
     return this;
+  }
+
+  toJSON(): { kind: 'tiled-ensemble-scores'; version: 1; members: number; sums: ReturnType<AreaWeightedSums['toJSON']>; rankCounts: EncodedArray } {
+    return { kind: 'tiled-ensemble-scores', version: 1, members: this.members, sums: this.sums.toJSON(), rankCounts: encodeArray(this.rankCounts) };
+  }
+
+  static fromJSON(json: ReturnType<TiledEnsembleScores['toJSON']>): TiledEnsembleScores {
+    if (!json || json.kind !== 'tiled-ensemble-scores' || json.version !== 1) throw new Error(`expected a serialised tiled-ensemble-scores state, got kind ${String(json?.kind)}`);
+    const sums = AreaWeightedSums.fromJSON(json.sums);
+    const out = new TiledEnsembleScores(sums.grid, decodeArray('latWeights', json.sums.latWeights, 'float64', sums.grid.nlat) as Float64Array, json.members);
+    out.sums.merge(sums);
+    out.rankCounts.set(decodeArray('tiled-ensemble-scores.rankCounts', json.rankCounts, 'float64', json.members + 1));
+    return out;
   }
 
   /** The same statistics as `ensembleTimeStatistics` for this time. */

@@ -40,10 +40,12 @@ test('tile-wise CRPS/MSE/variance and ranks equal the in-memory statistics for s
       const tile = scoreTile(extractTile(values, M, P, offset, count), truth.subarray(offset, offset + count), M);
       (k % 2 === 0 ? a : b).addTile(offset, tile);
     });
-    const s = a.merge(b).statistics();
+    // One worker's partial state travels as JSON before the merge.
+    const s = TiledEnsembleScores.fromJSON(JSON.parse(JSON.stringify(a.toJSON()))).merge(b).statistics();
     for (const key of Object.keys(ref) as Array<keyof typeof ref>) {
       assertClose(s[key], ref[key], 1e-13, 1e-15, `tile ${tileSize} ${key}`);
     }
+    a.merge(b);
     assert.deepEqual(Array.from(a.rankCounts), Array.from(refHist), `tile ${tileSize} ranks`);
   }
   // Any per-point score (here HENS' twCRPS with v(z) = max(z, 0.5)) applied tile by tile.
@@ -68,7 +70,7 @@ test('members beyond the truth binned by σ-distance: hand example and merge', (
   assert.deepEqual(Array.from(r.beyond), [1, 1]);
   const h = new BeyondTruthHistogram([-4, -1, 0, 1, 4]);
   h.add(r.sigmaDistance, r.beyond);
-  h.merge(new BeyondTruthHistogram([-4, -1, 0, 1, 4]).add([3.9, 5], [0, 0]));
+  h.merge(BeyondTruthHistogram.fromJSON(JSON.parse(JSON.stringify(new BeyondTruthHistogram([-4, -1, 0, 1, 4]).add([3.9, 5], [0, 0]).toJSON()))));
   const bins = h.bins();
   assert.deepEqual(bins.map((b) => b.cases), [1, 0, 1, 1]);
   assert.equal(bins[3]!.fractionWithMemberBeyond, 0);
@@ -93,7 +95,7 @@ test('sub-ensembles: draws are reproducible subsets; tile-wise results equal who
   const parts = tileRanges(P, 13).map(([offset, count]) =>
     new SubEnsembleScores(grid, w, M, draws).addTile(extractTile(values, M, P, offset, count), truth.subarray(offset, offset + count), offset),
   );
-  const merged = parts.reduceRight((acc, x) => acc.merge(x));
+  const merged = parts.reduceRight((acc, x) => SubEnsembleScores.fromJSON(JSON.parse(JSON.stringify(acc.toJSON()))).merge(x));
   const rw = whole.results();
   const rm = merged.results();
   rw.forEach((x, s) => {
