@@ -85,3 +85,15 @@ test('NaN inputs, field layout and input checks', () => {
   assert.throws(() => sot(e.clim, e.ens, 99), /perc must be an integer in \[2, 98\]/);
   assert.equal(percentileSorted([1, 2, 3, 4], 50), 2.5);
 });
+
+test('zero-inflated EFI (eps > 0): dropped intervals renormalise so that all members above the climate maximum give 1', () => {
+  // Precipitation-like climate: the lowest 40 percentiles are 0 (dry), then increasing.
+  const clim = Array.from({ length: 101 }, (_, j) => (j < 40 ? 0 : (j - 39) * 0.5));
+  assertClose(efi(clim, new Array(20).fill(100), 1e-4), 1, 0, 1e-14, 'all above the maximum');
+  // Without the eps branch the same forecast also gives 1 (nothing below any quantile), but a dry forecast differs.
+  assertClose(efi(clim, new Array(20).fill(100)), 1, 0, 1e-14, 'standard formula');
+  const dry = new Array(20).fill(0);
+  assert.ok(efi(clim, dry, 1e-4) < 0 && efi(clim, dry, 1e-4) !== efi(clim, dry), 'dry forecast: negative, and eps changes it');
+  // With a climate entirely above eps the eps branch equals the standard formula.
+  assertClose(efi(e.clim, e.ens, 1e-4), efi(e.clim, e.ens), 0, 1e-14, 'no interval dropped');
+});
