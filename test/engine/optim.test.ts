@@ -46,9 +46,9 @@ test('AdamW over several steps matches a hand-written PyTorch-order reference (f
   const exe = await compile(g, { threads: 1 });
 
   const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
-  let P = shapes.map((s) => f64(size(s), rnd));
-  let M = shapes.map((s) => new Float64Array(size(s)));
-  let V = shapes.map((s) => new Float64Array(size(s)));
+  let P: Float64Array[] = shapes.map((s) => f64(size(s), rnd));
+  let M: Float64Array[] = shapes.map((s) => new Float64Array(size(s)));
+  let V: Float64Array[] = shapes.map((s) => new Float64Array(size(s)));
   const refP = P.map((a) => a.slice());
   const refM = M.map((a) => a.slice());
   const refV = V.map((a) => a.slice());
