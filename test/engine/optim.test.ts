@@ -77,8 +77,6 @@ test('AdamW over several steps matches a hand-written PyTorch-order reference (f
         assert.ok(Math.abs(V[i][j] - refV[i][j]) <= 1e-14);
       }
   }
-  // the first step of Adam moves every coordinate by about lr·sign(g) (plus decay): a sanity anchor independent of the reference
-  assert.ok(refP[1].every((x) => Number.isFinite(x)));
 });
 
 test('AdamW rejects mismatched state and bad hyper-parameters at build time', () => {
