@@ -1,5 +1,6 @@
 // Zarr v3 stores in a local directory: groups, chunked zstd-compressed arrays with named dimensions and CF attributes,
 // whole-array and region reads and writes. Every file is replaced atomically (temp + rename); flush() makes writes durable.
+// Optionally (default) each node also gets Zarr v2 metadata over the same chunks, so zarr-python 2 / xarray read it too.
 import * as zarr from 'zarrita';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -160,6 +161,8 @@ export interface ZarrGroup {
   readonly store: DurableDirectoryStore;
   readonly path: string;
   readonly attrs: ZarrAttributes;
+  /** Whether nodes created under this group also get Zarr v2 metadata (.zgroup/.zarray/.zattrs). */
+  readonly v2Metadata: boolean;
 }
 
 /** A Zarr array with its metadata in project terms; `node` is zarrita's handle. */
@@ -238,10 +241,15 @@ async function readNodeMetadata(store: DurableDirectoryStore, nodePath: string):
 /**
  * Create a Zarr v3 store (its root group) in directory `root`. Refuses an existing store unless `overwrite`, which
  * deletes the directory first.
+ *
+ * With `v2Metadata` (default true) every group and array also gets Zarr v2 metadata describing the very same chunk
+ * files (arrays then use the v3 "v2" chunk-key encoding, keys `i/j/k`, and `_ARRAY_DIMENSIONS` in `.zattrs`), so
+ * readers that only know Zarr v2 (zarr-python 2, xarray on Debian bookworm) open the store with named dimensions.
+ * Without it, chunk keys are the v3 default `c/i/j/k` and only v3 readers can open the store.
  */
 export async function createZarrStore(
   root: string,
-  options: { attrs?: ZarrAttributes; overwrite?: boolean; syncEachWrite?: boolean } = {},
+  options: { attrs?: ZarrAttributes; overwrite?: boolean; syncEachWrite?: boolean; v2Metadata?: boolean } = {},
 ): Promise<ZarrGroup> {
   const attrs = checkAttributes(options.attrs, `store ${root}`);
   if (fs.existsSync(root)) {
@@ -252,9 +260,24 @@ export async function createZarrStore(
     }
   }
   const store = new DurableDirectoryStore(root, { syncEachWrite: options.syncEachWrite });
+  const v2Metadata = options.v2Metadata ?? true;
   await zarr.create(location(store, '/'), { attributes: attrs });
-  return { store, path: '/', attrs };
+  if (v2Metadata) await writeV2GroupMetadata(store, '/', attrs);
+  return { store, path: '/', attrs, v2Metadata };
 }
+
+const encodeJson = (o: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(o, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2));
+
+function nodeKey(nodePath: string, file: string): zarr.AbsolutePath {
+  return `${nodePath === '/' ? '' : nodePath}/${file}` as zarr.AbsolutePath;
+}
+
+async function writeV2GroupMetadata(store: DurableDirectoryStore, nodePath: string, attrs: ZarrAttributes): Promise<void> {
+  await store.set(nodeKey(nodePath, '.zgroup'), encodeJson({ zarr_format: 2 }));
+  await store.set(nodeKey(nodePath, '.zattrs'), encodeJson(attrs));
+}
+
+const V2_DTYPE: Record<ZarrDtype, string> = { float32: '<f4', float64: '<f8', int32: '<i4', int64: '<i8' };
 
 /** Open the root group of an existing Zarr v3 store. */
 export async function openZarrStore(root: string, options: { syncEachWrite?: boolean } = {}): Promise<ZarrGroup> {
@@ -267,7 +290,8 @@ async function openNodeAsGroup(store: DurableDirectoryStore, nodePath: string): 
   if (!meta) throw new Error(`no Zarr group at "${nodePath}" in ${store.root} (zarr.json missing)`);
   if (meta.zarr_format !== 3) throw new Error(`node "${nodePath}" in ${store.root} has zarr_format ${JSON.stringify(meta.zarr_format)}, expected 3`);
   if (meta.node_type !== 'group') throw new Error(`node "${nodePath}" in ${store.root} is a ${String(meta.node_type)}, expected a group`);
-  return { store, path: nodePath, attrs: (meta.attributes ?? {}) as ZarrAttributes };
+  const v2Metadata = (await store.get(nodeKey(nodePath, '.zgroup'))) !== undefined;
+  return { store, path: nodePath, attrs: (meta.attributes ?? {}) as ZarrAttributes, v2Metadata };
 }
 
 /** Create a child group `name` (may contain '/' to nest) under `parent`. */
@@ -276,8 +300,18 @@ export async function createZarrGroup(parent: ZarrGroup, name: string, attrs?: Z
   const nodePath = joinNode(parent.path, name);
   const checked = checkAttributes(attrs, `group ${nodePath}`);
   if (await readNodeMetadata(parent.store, nodePath)) throw new Error(`cannot create group "${nodePath}" in ${parent.store.root}: a node already exists there`);
+  // Intermediate groups of a nested name ('a/b') are created too, so both v3 and v2 readers can walk to it.
+  const parts = name.split('/');
+  for (let k = 1; k < parts.length; k++) {
+    const mid = joinNode(parent.path, parts.slice(0, k).join('/'));
+    if (!(await readNodeMetadata(parent.store, mid))) {
+      await zarr.create(location(parent.store, mid), { attributes: {} });
+      if (parent.v2Metadata) await writeV2GroupMetadata(parent.store, mid, {});
+    }
+  }
   await zarr.create(location(parent.store, nodePath), { attributes: checked });
-  return { store: parent.store, path: nodePath, attrs: checked };
+  if (parent.v2Metadata) await writeV2GroupMetadata(parent.store, nodePath, checked);
+  return { store: parent.store, path: nodePath, attrs: checked, v2Metadata: parent.v2Metadata };
 }
 
 /** Open the child group `name` of `parent`. */
@@ -324,16 +358,40 @@ export async function createZarrArray(group: ZarrGroup, name: string, spec: Zarr
   }
   const codecs: zarr.CodecMetadata[] = [{ name: 'bytes', configuration: { endian: 'little' } }];
   if (level > 0) codecs.push({ name: 'zstd', configuration: { level, checksum: false } });
+  // JSON has no bigint: the metadata stores the integer as a number (exact up to 2^53).
+  const jsonFill = typeof fillValue === 'bigint' ? Number(fillValue) : fillValue;
+  const parts = name.split('/');
+  for (let k = 1; k < parts.length; k++) {
+    const mid = joinNode(group.path, parts.slice(0, k).join('/'));
+    if (!(await readNodeMetadata(group.store, mid))) {
+      await zarr.create(location(group.store, mid), { attributes: {} });
+      if (group.v2Metadata) await writeV2GroupMetadata(group.store, mid, {});
+    }
+  }
   const node = await zarr.create(location(group.store, nodePath), {
     shape,
     chunkShape: chunks,
     dtype: spec.dtype,
     codecs,
-    // JSON has no bigint: the metadata stores the integer as a number (exact up to 2^53).
-    fillValue: (typeof fillValue === 'bigint' ? Number(fillValue) : fillValue) as never,
+    fillValue: jsonFill as never,
     dimensionNames: spec.dims.slice(),
     attributes: attrs,
+    ...(group.v2Metadata ? { chunkSeparator: '/' as const } : {}),
   });
+  if (group.v2Metadata) {
+    // Same chunks seen through Zarr v2 eyes: v2 keys 'i/j' (the v3 metadata below says so too), zstd as compressor.
+    const v3 = JSON.parse(new TextDecoder().decode(await group.store.get(nodeKey(nodePath, 'zarr.json'))));
+    v3.chunk_key_encoding = { name: 'v2', configuration: { separator: '/' } };
+    await group.store.set(nodeKey(nodePath, 'zarr.json'), encodeJson(v3));
+    await group.store.set(nodeKey(nodePath, '.zarray'), encodeJson({
+      zarr_format: 2, shape, chunks, dtype: V2_DTYPE[spec.dtype],
+      compressor: level > 0 ? { id: 'zstd', level } : null,
+      fill_value: jsonFill, order: 'C', filters: null, dimension_separator: '/',
+    }));
+    await group.store.set(nodeKey(nodePath, '.zattrs'), encodeJson({ ...attrs, _ARRAY_DIMENSIONS: spec.dims }));
+    const reopened = await zarr.open.v3(location(group.store, nodePath), { kind: 'array' });
+    return { store: group.store, path: nodePath, shape, chunks, dtype: spec.dtype, dims: spec.dims.slice(), fillValue, attrs, node: reopened as unknown as ZarrArray['node'] };
+  }
   return { store: group.store, path: nodePath, shape, chunks, dtype: spec.dtype, dims: spec.dims.slice(), fillValue, attrs, node: node as ZarrArray['node'] };
 }
 

@@ -11,6 +11,9 @@ import {
   openZarrStore, readZarrArray, readZarrAttributes, readZarrRegion, sweepZarrTempFiles, writeZarrArray, writeZarrRegion,
 } from '../../src/io/zarr.ts';
 
+/** Debian's python3 with zarr-python 2 and xarray, if installed. */
+const pythonWithZarr = ['/usr/bin/python3', 'python3'].find((exe) => spawnSync(exe, ['-c', 'import zarr, xarray'], { encoding: 'utf8' }).status === 0);
+
 function tempDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `myriad-zarr-${tag}-`));
 }
@@ -18,7 +21,7 @@ const hasZstd = spawnSync('zstd', ['--version']).status === 0;
 
 test('metadata follows the Zarr v3 spec and chunks decode with the zstd CLI', { skip: hasZstd ? false : 'zstd CLI not installed (Debian package zstd)' }, async () => {
   const dir = tempDir('spec');
-  const root = await createZarrStore(path.join(dir, 's.zarr'), { attrs: { title: 'spec check', Conventions: 'CF-1.8' } });
+  const root = await createZarrStore(path.join(dir, 's.zarr'), { attrs: { title: 'spec check', Conventions: 'CF-1.8' }, v2Metadata: false });
   const [nlat, nlon] = [5, 7];
   const arr = await createZarrArray(root, 't2m', {
     shape: [nlat, nlon], chunks: [2, 4], dtype: 'float32', dims: ['lat', 'lon'],
@@ -47,20 +50,74 @@ test('metadata follows the Zarr v3 spec and chunks decode with the zstd CLI', { 
     fs.readdirSync(path.join(dir, 's.zarr', 't2m', 'c', i)).map((j) => `c/${i}/${j}`)).sort();
   assert.deepEqual(keys, ['c/0/0', 'c/0/1', 'c/1/0', 'c/1/1', 'c/2/0', 'c/2/1']);
 
-  // Chunk (2, 1) is an edge chunk: rows 4..5 (only row 4 real), cols 4..7 (cols 4..6 real); it is stored full size.
-  const raw = spawnSync('zstd', ['-d', '-c', path.join(dir, 's.zarr', 't2m', 'c', '2', '1')]);
-  assert.equal(raw.status, 0, raw.stderr.toString());
-  const bytes = raw.stdout;
-  assert.equal(bytes.length, 2 * 4 * 4);
-  for (let r = 0; r < 2; r++) {
-    for (let c = 0; c < 4; c++) {
-      const v = bytes.readFloatLE((r * 4 + c) * 4);
-      const [gr, gc] = [4 + r, 4 + c];
-      if (gr < nlat && gc < nlon) assert.equal(v, data[gr * nlon + gc]);
+  // Rebuild the whole array from the chunk files alone, decompressing each with the zstd CLI: chunk (i, j) holds rows
+  // 2i..2i+1 and columns 4j..4j+3 in C order, edge chunks stored at full size (their padding is not part of the array).
+  const rebuilt = new Float32Array(nlat * nlon).fill(NaN);
+  for (const key of keys) {
+    const [, i, j] = key.split('/').map(Number);
+    const raw = spawnSync('zstd', ['-d', '-c', path.join(dir, 's.zarr', 't2m', ...key.split('/'))]);
+    assert.equal(raw.status, 0, raw.stderr.toString());
+    assert.equal(raw.stdout.length, 2 * 4 * 4, `chunk ${key} decompresses to a full 2x4 float32 chunk`);
+    for (let r = 0; r < 2; r++) {
+      for (let c = 0; c < 4; c++) {
+        const [gr, gc] = [2 * i + r, 4 * j + c];
+        if (gr < nlat && gc < nlon) rebuilt[gr * nlon + gc] = raw.stdout.readFloatLE((r * 4 + c) * 4);
+      }
     }
   }
-  const first = spawnSync('zstd', ['-d', '-c', path.join(dir, 's.zarr', 't2m', 'c', '0', '0')]).stdout;
-  assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7].map((k) => first.readFloatLE(k * 4)), [0, 1, 2, 3, 7, 8, 9, 10].map((k) => data[k]));
+  assert.deepEqual(Array.from(rebuilt), Array.from(data));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('xarray and zarr-python 2 open the store through its v2 metadata: named dims, CF attrs, values, fill', {
+  skip: pythonWithZarr ? false : 'zarr-python/xarray not installed (Debian packages python3-zarr, python3-xarray; npm test installs them)',
+}, async () => {
+  const dir = tempDir('xarray');
+  const root = await createZarrStore(dir, { attrs: { title: 'ensemble summary', Conventions: 'CF-1.8' } });
+  const [nm, nlat, nlon] = [3, 5, 8];
+  const lat = await createZarrArray(root, 'lat', { shape: [nlat], chunks: [nlat], dtype: 'float64', dims: ['lat'], attrs: { units: 'degrees_north', standard_name: 'latitude' } });
+  await writeZarrArray(lat, { data: Float64Array.from([60, 30, 0, -30, -60]), shape: [nlat] });
+  const lon = await createZarrArray(root, 'lon', { shape: [nlon], chunks: [nlon], dtype: 'float64', dims: ['lon'], attrs: { units: 'degrees_east' } });
+  await writeZarrArray(lon, { data: Float64Array.from({ length: nlon }, (_, i) => i * 45), shape: [nlon] });
+  const t2m = await createZarrArray(root, 't2m', { shape: [nm, nlat, nlon], chunks: [1, 3, 4], dtype: 'float32', dims: ['member', 'lat', 'lon'], attrs: { units: 'K', long_name: '2 metre temperature' } });
+  // Members 0 and 1 written, member 2 never: xarray must see NaN (the fill value) there.
+  const values = Float32Array.from({ length: 2 * nlat * nlon }, (_, i) => 260 + (i % 37) * 0.5);
+  await writeZarrRegion(t2m, [0, 0, 0], { data: values, shape: [2, nlat, nlon] });
+  const seeds = await createZarrArray(root, 'stats/seed', { shape: [nm], chunks: [2], dtype: 'int64', dims: ['member'], fillValue: -1 });
+  await writeZarrArray(seeds, { data: BigInt64Array.from([7n, 2n ** 40n, 9n]), shape: [nm] });
+  await flushZarr(root);
+  const script = `
+import sys, json
+import numpy as np, xarray as xr, zarr
+ds = xr.open_zarr(sys.argv[1], consolidated=False)
+z = zarr.open_group(sys.argv[1], mode='r')
+t = ds.t2m.values
+print(json.dumps({'dims': dict(ds.sizes), 't2m_dims': list(ds.t2m.dims), 'coords': sorted(ds.coords), 'attrs': ds.attrs,
+  't2m_attrs': {k: v for k, v in ds.t2m.attrs.items()}, 'lat': ds.lat.values.tolist(),
+  'written': np.asarray(t[:2], dtype='f8').ravel().tolist(), 'member2_nan': int(np.isnan(t[2]).sum()),
+  'seed': [int(x) for x in z['stats/seed'][:]], 'chunks': list(z['t2m'].chunks), 'compressor': z['t2m'].compressor.codec_id}))`;
+  const r = spawnSync(pythonWithZarr!, ['-c', script, dir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const got = JSON.parse(r.stdout);
+  assert.deepEqual(got.dims, { member: nm, lat: nlat, lon: nlon });
+  assert.deepEqual(got.t2m_dims, ['member', 'lat', 'lon']);
+  assert.deepEqual(got.coords, ['lat', 'lon']);
+  assert.deepEqual(got.attrs, { title: 'ensemble summary', Conventions: 'CF-1.8' });
+  assert.deepEqual(got.t2m_attrs, { units: 'K', long_name: '2 metre temperature' });
+  assert.deepEqual(got.lat, [60, 30, 0, -30, -60]);
+  assert.deepEqual(got.written, Array.from(values));
+  assert.equal(got.member2_nan, nlat * nlon);
+  assert.deepEqual(got.seed, [7, 2 ** 40, 9]);
+  assert.deepEqual(got.chunks, [1, 3, 4]);
+  assert.equal(got.compressor, 'zstd');
+  // The v3 metadata names the same chunk files with the spec's "v2" chunk-key encoding.
+  const v3 = JSON.parse(fs.readFileSync(path.join(dir, 't2m', 'zarr.json'), 'utf8'));
+  assert.deepEqual(v3.chunk_key_encoding, { name: 'v2', configuration: { separator: '/' } });
+  assert.deepEqual(v3.dimension_names, ['member', 'lat', 'lon']);
+  assert.equal(fs.existsSync(path.join(dir, 't2m', '1', '1', '1')), true);
+  // The same store through our own v3 reader.
+  const again = await openZarrArray(await openZarrStore(dir), 't2m');
+  assert.deepEqual(Array.from(((await readZarrRegion(again, [0, 0, 0], [2, nlat, nlon])).data as Float32Array)), Array.from(values));
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -83,8 +140,8 @@ test('region writes across chunk edges match a plain reference; unwritten chunks
   assert.deepEqual(whole.shape, shape);
   assert.deepEqual(Array.from(whole.data as Float64Array), Array.from(reference));
   // Chunk (0, 2, 0) covers lat 8..9, which the region (lat 3..7) never touched: no file.
-  assert.equal(fs.existsSync(path.join(dir, 'f', 'c', '0', '2', '0')), false);
-  assert.equal(fs.existsSync(path.join(dir, 'f', 'c', '0', '0', '0')), true);
+  assert.equal(fs.existsSync(path.join(dir, 'f', '0', '2', '0')), false);
+  assert.equal(fs.existsSync(path.join(dir, 'f', '0', '0', '0')), true);
   // A region read that straddles chunks.
   const part = await readZarrRegion(arr, [2, 4, 5], [1, 2, 3]);
   assert.deepEqual(part.shape, [1, 2, 3]);
@@ -119,7 +176,7 @@ test('int32, int64 and float32 arrays round-trip through a reopened store with a
   const step = await openZarrArray(reopened, 'members/step');
   assert.deepEqual(Array.from((await readZarrArray(step)).data as BigInt64Array), [1n, -(2n ** 40n), 2n ** 62n]);
   // compressionLevel 0: the chunk is the raw little-endian bytes.
-  const rawStep = fs.readFileSync(path.join(dir, 'members', 'step', 'c', '0'));
+  const rawStep = fs.readFileSync(path.join(dir, 'members', 'step', '0'));
   assert.equal(rawStep.length, 24);
   assert.equal(rawStep.readBigInt64LE(16), 2n ** 62n);
   const lat = await openZarrArray(reopened, 'lat');
@@ -145,7 +202,7 @@ test('a chunk is replaced by rename: the previous file is never modified in plac
   const root = await createZarrStore(dir);
   const arr = await createZarrArray(root, 'v', { shape: [6], chunks: [6], dtype: 'float32', dims: ['i'] });
   await writeZarrArray(arr, { data: new Float32Array(6).fill(1), shape: [6] });
-  const chunk = path.join(dir, 'v', 'c', '0');
+  const chunk = path.join(dir, 'v', '0');
   const keep = path.join(dir, 'old-chunk');
   fs.linkSync(chunk, keep); // a second name for the old inode
   const before = fs.readFileSync(keep);
