@@ -1,6 +1,5 @@
-// Zarr v3 stores in a local directory: groups, chunked zstd-compressed arrays with named dimensions and CF attributes,
-// whole-array and region reads and writes. Every file is replaced atomically (temp + rename); flush() makes writes durable.
-// Optionally (default) each node also gets Zarr v2 metadata over the same chunks, so zarr-python 2 / xarray read it too.
+// Zarr v3 stores in a local directory (plus, by default, Zarr v2 metadata over the same chunks for xarray): groups, zstd
+// arrays with named dims and CF attributes, region reads/writes; files replaced atomically, made durable by flush().
 import * as zarr from 'zarrita';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -412,6 +411,32 @@ export async function openZarrArray(group: ZarrGroup, name: string): Promise<Zar
   return { store: group.store, path: nodePath, shape, chunks: node.chunks.slice(), dtype, dims, fillValue: node.fillValue as number | bigint, attrs: node.attrs as ZarrAttributes, node };
 }
 
+/** How many chunks a read or write encodes/decodes at once (zarrita's default is all of them, which for a large
+ * region means every chunk in memory and every file open at the same time). */
+const CHUNK_CONCURRENCY = 8;
+
+function boundedQueue(): { add(fn: () => Promise<void>): void; onIdle(): Promise<void[]> } {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const all: Promise<void>[] = [];
+  return {
+    add(fn: () => Promise<void>): void {
+      all.push(new Promise<void>((resolve, reject) => {
+        const start = (): void => {
+          active++;
+          fn().then(resolve, reject).finally(() => {
+            active--;
+            waiting.shift()?.();
+          });
+        };
+        if (active < CHUNK_CONCURRENCY) start();
+        else waiting.push(start);
+      }));
+    },
+    onIdle: () => Promise.all(all),
+  };
+}
+
 function product(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -461,7 +486,7 @@ export async function writeZarrRegion(arr: ZarrArray, start: number[], block: Za
   checkBlock(arr, block, 'region write');
   const selection = regionSelection(arr, start, block.shape, 'region write');
   if (product(block.shape) === 0) return;
-  await zarr.set(arr.node, selection, { data: block.data, shape: block.shape.slice(), stride: stridesOf(block.shape) } as never);
+  await zarr.set(arr.node, selection, { data: block.data, shape: block.shape.slice(), stride: stridesOf(block.shape) } as never, { createQueue: boundedQueue });
 }
 
 /** Read the whole array. */
@@ -475,7 +500,7 @@ export async function readZarrRegion(arr: ZarrArray, start: number[], shape: num
   if (shape.length !== arr.shape.length) throw new Error(`region read of "${arr.path}": shape ${JSON.stringify(shape)} has rank ${shape.length}, the array has rank ${arr.shape.length}`);
   const selection = regionSelection(arr, start, shape, 'region read');
   if (product(shape) === 0) return { data: TYPED_ARRAY_OF[arr.dtype].make(0), shape: shape.slice() };
-  const got = await zarr.get(arr.node, selection);
+  const got = await zarr.get(arr.node, selection, { createQueue: boundedQueue });
   const data = got.data as unknown as ZarrTypedArray;
   // zarrita returns C-order data for basic slices; guard the assumption instead of trusting it silently.
   const expected = stridesOf(got.shape);
