@@ -1,5 +1,5 @@
 // Tests for the Zarr v3 store helpers: spec-level metadata and chunk layout (checked with the zstd CLI as an
-// independent decoder), whole/region round trips, atomic chunk replacement under SIGKILL, flush, and clear errors.
+// independent decoder), xarray/zarr-python 2 via the v2 metadata, region round trips, atomic chunk replacement, clear errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
