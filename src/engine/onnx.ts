@@ -251,6 +251,78 @@ export function neededNodes(targets: Iterable<Tensor>): Node[] {
   return nodes;
 }
 
+/**
+ * Several single-axis, unit-step Slices of one tensor along one axis whose ranges do not overlap become one ONNX
+ * Split (one pass over the input instead of one per slice; onnxruntime's per-node cost is several µs). Maps the
+ * first slice's node id to the plan, and the others to null (emitted with it).
+ */
+interface SplitPlan {
+  input: Tensor;
+  axis: number;
+  sizes: number[];
+  /** for each part of `sizes`, the slice nodes whose output it is (empty for gaps) */
+  parts: Node[][];
+}
+
+function planSplits(nodes: Node[]): Map<number, SplitPlan | null> {
+  const groups = new Map<string, Node[]>();
+  for (const n of nodes) {
+    if (n.op !== 'Slice') continue;
+    const a = n.attrs as { axes: number[]; steps: number[] };
+    if (a.axes.length !== 1 || a.steps[0] !== 1) continue;
+    const d = n.inputs[0].shape[a.axes[0]];
+    if (typeof d !== 'number') continue;
+    const key = `${n.inputs[0].id}:${a.axes[0]}`;
+    let list = groups.get(key);
+    if (!list) groups.set(key, (list = []));
+    list.push(n);
+  }
+  const out = new Map<number, SplitPlan | null>();
+  for (const list of groups.values()) {
+    if (list.length < 2) continue;
+    const axis = (list[0].attrs.axes as number[])[0];
+    const dim = list[0].inputs[0].shape[axis] as number;
+    const ranges = new Map<string, { s: number; e: number; nodes: Node[] }>();
+    for (const n of list) {
+      const s = (n.attrs.starts as number[])[0];
+      const e = (n.attrs.ends as number[])[0];
+      const k = `${s}:${e}`;
+      const r = ranges.get(k);
+      if (r) r.nodes.push(n);
+      else ranges.set(k, { s, e, nodes: [n] });
+    }
+    const sorted = [...ranges.values()].filter((r) => r.e > r.s).sort((p, q) => p.s - q.s);
+    if (sorted.length < 2 || sorted.some((r, i) => i > 0 && r.s < sorted[i - 1].e)) continue;
+    const sizes: number[] = [];
+    const parts: Node[][] = [];
+    let pos = 0;
+    for (const r of sorted) {
+      if (r.s > pos) {
+        sizes.push(r.s - pos);
+        parts.push([]);
+      }
+      sizes.push(r.e - r.s);
+      parts.push(r.nodes);
+      pos = r.e;
+    }
+    if (pos < dim) {
+      sizes.push(dim - pos);
+      parts.push([]);
+    }
+    const plan: SplitPlan = { input: list[0].inputs[0], axis, sizes, parts };
+    const members = sorted.flatMap((r) => r.nodes);
+    const first = Math.min(...members.map((n) => n.id));
+    for (const n of members) out.set(n.id, n.id === first ? plan : null);
+  }
+  return out;
+}
+
+function emitSplit(e: Emitter, plan: SplitPlan, name: (t: Tensor) => string): void {
+  const outputs = plan.parts.map((nodes) => (nodes.length ? name(nodes[0].output) : e.fresh('unused')));
+  e.nodes.push({ op: 'Split', inputs: [name(plan.input), e.ints(plan.sizes)], outputs, attrs: { axis: plan.axis } });
+  for (const nodes of plan.parts) for (const n of nodes.slice(1)) e.node('Identity', [name(nodes[0].output)], {}, name(n.output));
+}
+
 export interface ExportedModel {
   bytes: Uint8Array;
   inputNames: string[];
@@ -276,7 +348,12 @@ export function exportOnnx(graph: Graph): ExportedModel {
     names.set(t.id, n);
     return n;
   };
-  for (const node of nodes) emitNode(e, node, name);
+  const splits = planSplits(nodes);
+  for (const node of nodes) {
+    const plan = splits.get(node.id);
+    if (plan === undefined) emitNode(e, node, name);
+    else if (plan !== null) emitSplit(e, plan, name);
+  }
   for (const [outName, t] of graph.outputs) e.node('Identity', [name(t)], {}, outName);
 
   const w = new ProtoWriter();

@@ -1,8 +1,17 @@
-// Spherical harmonic transforms as engine graph fragments (float32 or float64, batched, differentiable):
-// a factorised real DFT along longitude, then Legendre quadrature/synthesis over the l ≥ m triangle with
-// equatorial symmetry, as batched MatMuls over groups of orders m. Conventions are torch-harmonics v0.6.3's.
-import { type DType, type Tensor, Graph, GraphError, formatShape } from '../engine/graph.ts';
-import { type Grid } from './grid.ts';
+// Spherical harmonic transforms as engine graph fragments (float32 or float64, batched, differentiable).
+//
+// Layouts. onnxruntime's Transpose and Gather are slow (≈1–2 GB/s here) while its GEMMs are fast, so the
+// transforms work in an internal layout in which every step is a GEMM, a batched GEMM, a block slice/concat or an
+// elementwise op:
+//   grid (internal)   [nlon, Bf, nlat_f]  longitude outermost, the batch Bf in the middle, latitude innermost in
+//                     *folded* order: north rows 0..h0−1, the equator row (odd nlat), then the south rows from the
+//                     pole upwards (row nlat−1, nlat−2, …), so that mirror rows sit at the same offset in both halves.
+//   spectra (packed)  a list of blocks [g, 2·Bf, nl]: g orders m (one parity) × (re/im, batch) × nl degrees l of
+//                     one equatorial parity; `ShtPlan.blocks` says which (m, l) each entry holds.
+// The public layout (…, nlat, nlon) ↔ (…, lmax, mmax) of torch-harmonics is converted at the boundary only
+// (`toInternal`, `fromInternal`, `packedToLM`, `lmToPacked`). Conventions are torch-harmonics v0.6.3's.
+import { type DType, type Dim, type Tensor, Graph, GraphError, formatShape } from '../engine/graph.ts';
+import type { Float64Tensor, Grid } from './grid.ts';
 import {
   type ShtConfig,
   type ShtOptions,
@@ -12,7 +21,6 @@ import {
   vectorForwardTable,
   vectorInverseTable,
 } from './legendre.ts';
-import type { Float64Tensor } from './grid.ts';
 
 /** A complex tensor as two real tensors of the same shape. */
 export interface ComplexPair {
@@ -23,198 +31,210 @@ export interface ComplexPair {
 export interface ShtGraphOptions extends ShtOptions {
   /** working precision of the graph (tables are computed in float64 and rounded); default float32 */
   dtype?: 'float32' | 'float64';
-  /** orders m of one parity per Legendre MatMul group; default chosen from the size */
+  /** orders m per Legendre MatMul group; default 1 (2-D constant tables, packed once by onnxruntime) */
   groupSize?: number;
   /** longitude transform: one DFT MatMul ('direct'), two MatMul stages n = n1·n2 ('factorised'), or 'auto' */
   dft?: 'auto' | 'direct' | 'factorised';
-  /** first factor n1 of nlon for the factorised DFT (default: chosen by a flop model) */
+  /** first factor n1 of nlon for the factorised DFT (even; default chosen by a flop model) */
   dftFactor?: number;
 }
 
-// ------------------------------------------------------------------ longitude transforms
+/** One Legendre block: orders `ms` (same parity) at DFT-order positions [i0, i0+ms.length), degrees `ls`. */
+export interface SpectralBlock {
+  i0: number;
+  ms: number[];
+  ls: number[];
+  /** the degrees' parity relative to m: 'even' (l+m even, symmetric about the equator) or 'odd' */
+  parity: 'even' | 'odd';
+}
+
+/** Packed spectral coefficients: one tensor [g, 2·Bf, nl] (axis 1 = (re/im, Bf)) per block of the plan. */
+export type Packed = Tensor[];
+
+// ------------------------------------------------------------------ longitude transform plan
 
 interface DftPlan {
   nlon: number;
-  M: number; // number of orders kept
-  n1: number; // 1 means direct
+  M: number;
+  n1: number; // 1 = direct
   n2: number;
   M2: number;
+  /** number of distinct stage-1 orders p = 0..n1/2 (real input: orders n1−p are their conjugates) */
+  P: number;
+  /** m at each DFT output position (−1 for padding) */
+  order: number[];
 }
 
-/** Flop model of the factorised DFT (stage 1: 4·n·n1 per row, stage 2: 8·n·M2 per row); direct is 4·n·M. */
+/**
+ * Flop model per row: direct 4·n·M; factorised n = n1·n2 (j = j1·n2 + j2, m = m1 + n1·m2, n1 even), using the real
+ * input's symmetry: stage 1 computes orders p = 0..n1/2 only (4·P·n), stage 2 both m1 = p and n1 − p from them
+ * (16·P·M2·n2).
+ */
 export function dftCost(nlon: number, M: number, n1: number): number {
   if (n1 <= 1) return 4 * nlon * M;
-  return 4 * nlon * n1 + 8 * nlon * Math.ceil(M / n1);
+  const P = n1 / 2 + 1;
+  return 4 * P * nlon + 16 * P * Math.ceil(M / n1) * (nlon / n1);
 }
 
 function planDft(nlon: number, M: number, mode: 'auto' | 'direct' | 'factorised', factor?: number): DftPlan {
-  if (mode === 'direct') return { nlon, M, n1: 1, n2: nlon, M2: M };
+  const direct = (): DftPlan => {
+    const order: number[] = [];
+    for (let m = 0; m < M; m += 2) order.push(m);
+    for (let m = 1; m < M; m += 2) order.push(m);
+    return { nlon, M, n1: 1, n2: nlon, M2: M, P: 0, order };
+  };
+  if (mode === 'direct') return direct();
   let best = 1;
   let bestCost = mode === 'factorised' ? Infinity : dftCost(nlon, M, 1);
-  const candidates = factor ? [factor] : Array.from({ length: nlon - 1 }, (_, i) => i + 2).filter((d) => nlon % d === 0 && d < nlon);
+  const candidates = factor !== undefined ? [factor] : Array.from({ length: nlon }, (_, i) => i).filter((d) => d >= 2 && nlon % d === 0 && d < nlon && d % 2 === 0);
   for (const n1 of candidates) {
-    if (nlon % n1 !== 0 || n1 >= nlon) throw new GraphError(`SHT: dftFactor ${n1} does not divide nlon ${nlon}`);
-    // the stage-2 overhead of many small batched MatMuls is real: require a clear win over direct
+    if (!Number.isInteger(n1) || n1 < 2 || n1 % 2 !== 0 || nlon % n1 !== 0 || n1 >= nlon)
+      throw new GraphError(`SHT: dftFactor must be an even proper divisor of nlon ${nlon}, got ${n1}`);
+    // small-K GEMMs run below peak: ask for a clear win before leaving the single GEMM
     const c = dftCost(nlon, M, n1) * 1.5;
     if (c < bestCost) {
       bestCost = c;
       best = n1;
     }
   }
-  if (best === 1) return { nlon, M, n1: 1, n2: nlon, M2: M };
-  return { nlon, M, n1: best, n2: nlon / best, M2: Math.ceil(M / best) };
+  if (best === 1) {
+    if (mode === 'factorised') throw new GraphError(`SHT: nlon ${nlon} has no even factor for a factorised DFT`);
+    return direct();
+  }
+  const n1 = best;
+  const M2 = Math.ceil(M / n1);
+  const P = n1 / 2 + 1;
+  const order: number[] = [];
+  for (let p = 0; p < P; p++)
+    for (let w = 0; w < 2; w++)
+      for (let m2 = 0; m2 < M2; m2++) {
+        const selfConjugate = p === 0 || 2 * p === n1;
+        const m = (w === 0 ? p : n1 - p) + n1 * m2;
+        order.push(w === 1 && selfConjugate ? -1 : m < M ? m : -1);
+      }
+  return { nlon, M, n1, n2: nlon / n1, M2, P, order };
 }
 
-function toDtype(data: Float64Array, dtype: DType): Float64Array | Float32Array {
+function cast(data: Float64Array, dtype: DType): Float64Array | Float32Array {
   return dtype === 'float64' ? data : Float32Array.from(data);
 }
 
-/** x [R, nlon] (R may be symbolic) → X [M, R, 2] ordered (m, row, re/im), scaled 2π/nlon (torch-harmonics forward). */
+const angle = (j: number, m: number, n: number) => (2 * Math.PI * ((j * m) % n)) / n;
+
+/** x [nlon, R] → X [Mo, 2, R] in DFT order, scaled 2π/nlon (torch-harmonics' forward convention). */
 function forwardDft(g: Graph, p: DftPlan, x: Tensor, dtype: DType): Tensor {
-  const { nlon, M } = p;
+  const { nlon, order } = p;
   const scale = (2 * Math.PI) / nlon;
+  const Mo = order.length;
   if (p.n1 === 1) {
-    const F = new Float64Array(nlon * 2 * M);
-    for (let j = 0; j < nlon; j++)
-      for (let m = 0; m < M; m++) {
-        const a = (2 * Math.PI * ((j * m) % nlon)) / nlon;
-        F[j * 2 * M + m] = scale * Math.cos(a);
-        F[j * 2 * M + M + m] = -scale * Math.sin(a);
-      }
-    const X = g.matmul(x, g.constant(toDtype(F, dtype), [nlon, 2 * M], dtype)); // [R, 2M]
-    const X3 = g.reshape(X, [-1, 2, M]);
-    return g.transpose(X3, [2, 0, 1]); // [M, R, 2]
-  }
-  const { n1, n2, M2 } = p;
-  // stage 1: DFT of length n1 over j1 (j = n2·j1 + j2), for every j2
-  const F1 = new Float64Array(n1 * 2 * n1);
-  for (let j1 = 0; j1 < n1; j1++)
-    for (let m1 = 0; m1 < n1; m1++) {
-      const a = (2 * Math.PI * ((j1 * m1) % n1)) / n1;
-      F1[j1 * 2 * n1 + m1] = Math.cos(a);
-      F1[j1 * 2 * n1 + n1 + m1] = -Math.sin(a);
-    }
-  const xr = g.transpose(g.reshape(x, [-1, n1, n2]), [0, 2, 1]); // [R, n2, n1]
-  const Y = g.matmul(g.reshape(xr, [-1, n1]), g.constant(toDtype(F1, dtype), [n1, 2 * n1], dtype)); // [R·n2, 2n1]
-  const Yt = g.transpose(g.reshape(Y, [-1, n2, 2, n1]), [3, 0, 2, 1]); // [n1, R, 2, n2]
-  // stage 2: per m1, twiddle and DFT of length n2: X[m1 + n1·m2] = Σ_j2 Y[m1, j2] e^{−2πi j2 (m1 + n1 m2)/n}
-  const T = new Float64Array(n1 * 2 * n2 * 2 * M2);
-  for (let m1 = 0; m1 < n1; m1++)
-    for (let j2 = 0; j2 < n2; j2++)
-      for (let m2 = 0; m2 < M2; m2++) {
-        const m = m1 + n1 * m2;
-        if (m >= M) continue;
-        const a = (2 * Math.PI * ((j2 * m) % nlon)) / nlon;
-        const c = scale * Math.cos(a);
-        const s = -scale * Math.sin(a);
-        const base = m1 * 2 * n2 * 2 * M2;
-        // [Yre Yim] · [[c, s], [−s, c]] for (re, im) outputs
-        T[base + j2 * 2 * M2 + m2] = c;
-        T[base + j2 * 2 * M2 + M2 + m2] = s;
-        T[base + (n2 + j2) * 2 * M2 + m2] = -s;
-        T[base + (n2 + j2) * 2 * M2 + M2 + m2] = c;
-      }
-  const Z = g.matmul(g.reshape(Yt, [n1, -1, 2 * n2]), g.constant(toDtype(T, dtype), [n1, 2 * n2, 2 * M2], dtype)); // [n1, R, 2M2]
-  const Z4 = g.reshape(Z, [n1, -1, 2, M2]);
-  const Xm = g.reshape(g.transpose(Z4, [3, 0, 1, 2]), [M2 * n1, -1, 2]); // [(m2, m1), R, 2]
-  return M2 * n1 === M ? Xm : g.slice(Xm, [0], [M], [0]);
-}
-
-/** F [M, R, 2] (orders, rows, re/im) → real field [R, nlon]: f = Re F_0 + 2 Σ_{m>0} Re(F_m e^{imλ}) (Nyquist once). */
-function inverseDft(g: Graph, p: DftPlan, F: Tensor, dtype: DType): Tensor {
-  const { nlon, M } = p;
-  const cm = (m: number) => (m === 0 || 2 * m === nlon ? 1 : 2);
-  if (p.n1 === 1) {
-    const G = new Float64Array(2 * M * nlon);
-    for (let m = 0; m < M; m++)
+    const F = new Float64Array(2 * Mo * nlon);
+    order.forEach((m, i) => {
       for (let j = 0; j < nlon; j++) {
-        const a = (2 * Math.PI * ((j * m) % nlon)) / nlon;
-        G[m * nlon + j] = cm(m) * Math.cos(a);
-        G[(M + m) * nlon + j] = -cm(m) * Math.sin(a);
+        F[2 * i * nlon + j] = scale * Math.cos(angle(j, m, nlon));
+        F[(2 * i + 1) * nlon + j] = -scale * Math.sin(angle(j, m, nlon));
       }
-    const Ft = g.reshape(g.transpose(F, [1, 2, 0]), [-1, 2 * M]); // [R, 2M]
-    return g.matmul(Ft, g.constant(toDtype(G, dtype), [2 * M, nlon], dtype));
+    });
+    return g.reshape(g.matmul(g.constant(cast(F, dtype), [2 * Mo, nlon], dtype), x), [Mo, 2, -1]);
   }
-  const { n1, n2, M2 } = p;
-  let Fp = F;
-  if (M2 * n1 > M) Fp = g.pad(F, [0, 0, 0, M2 * n1 - M, 0, 0]);
-  // [(m2, m1), R, 2] → [n1, R, 2, M2] → [n1, R, 2M2]
-  const Fq = g.reshape(g.transpose(g.reshape(Fp, [M2, n1, -1, 2]), [1, 2, 3, 0]), [n1, -1, 2 * M2]);
-  // stage A: Z[m1, j2] = Σ_m2 c_m F_m e^{2πi m j2/n}, m = m1 + n1 m2
-  const TA = new Float64Array(n1 * 2 * M2 * 2 * n2);
-  for (let m1 = 0; m1 < n1; m1++)
-    for (let m2 = 0; m2 < M2; m2++) {
-      const m = m1 + n1 * m2;
-      if (m >= M) continue;
-      for (let j2 = 0; j2 < n2; j2++) {
-        const a = (2 * Math.PI * ((j2 * m) % nlon)) / nlon;
-        const c = cm(m) * Math.cos(a);
-        const s = cm(m) * Math.sin(a);
-        const base = m1 * 2 * M2 * 2 * n2;
-        // Zre = Σ Fre c − Fim s ; Zim = Σ Fre s + Fim c
-        TA[base + m2 * 2 * n2 + j2] = c;
-        TA[base + m2 * 2 * n2 + n2 + j2] = s;
-        TA[base + (M2 + m2) * 2 * n2 + j2] = -s;
-        TA[base + (M2 + m2) * 2 * n2 + n2 + j2] = c;
-      }
-    }
-  const Z = g.matmul(Fq, g.constant(toDtype(TA, dtype), [n1, 2 * M2, 2 * n2], dtype)); // [n1, R, 2n2]
-  // stage B: f[j1, j2] = Σ_m1 Zre cos(2π m1 j1/n1) − Zim sin(2π m1 j1/n1)
-  const GB = new Float64Array(2 * n1 * n1);
-  for (let m1 = 0; m1 < n1; m1++)
+  const { n1, n2, M2, P } = p;
+  // stage 1 (j = j1·n2 + j2): Y[(p, c1), (j2, R)] = Σ_j1 e^{−2πi j1 p/n1} x[j1, (j2, R)], p = 0..n1/2
+  const F1 = new Float64Array(2 * P * n1);
+  for (let q = 0; q < P; q++)
     for (let j1 = 0; j1 < n1; j1++) {
-      const a = (2 * Math.PI * ((m1 * j1) % n1)) / n1;
-      GB[m1 * n1 + j1] = Math.cos(a);
-      GB[(n1 + m1) * n1 + j1] = -Math.sin(a);
+      F1[2 * q * n1 + j1] = Math.cos(angle(j1, q, n1));
+      F1[(2 * q + 1) * n1 + j1] = -Math.sin(angle(j1, q, n1));
     }
-  const Zt = g.reshape(g.transpose(g.reshape(Z, [n1, -1, 2, n2]), [1, 3, 2, 0]), [-1, 2 * n1]); // [R·n2, 2n1]
-  const f = g.matmul(Zt, g.constant(toDtype(GB, dtype), [2 * n1, n1], dtype)); // [R·n2, n1]
-  return g.reshape(g.transpose(g.reshape(f, [-1, n2, n1]), [0, 2, 1]), [-1, nlon]);
-}
-
-// ------------------------------------------------------------------ Legendre stage
-
-interface OrderGroup {
-  ms: number[]; // orders of one parity, ascending, step 2
-  m0: number;
-  even: number[]; // degrees l ≥ m0 with l ≡ m (mod 2): symmetric about the equator
-  odd: number[]; // degrees l ≥ m0 with l ≢ m (mod 2): antisymmetric
-}
-
-function orderGroups(lmax: number, mmax: number, groupSize: number): OrderGroup[] {
-  const groups: OrderGroup[] = [];
-  for (const parity of [0, 1]) {
-    const ms: number[] = [];
-    for (let m = parity; m < mmax; m += 2) ms.push(m);
-    for (let i = 0; i < ms.length; i += groupSize) {
-      const chunk = ms.slice(i, i + groupSize);
-      const m0 = chunk[0];
-      if (m0 >= lmax) {
-        groups.push({ ms: chunk, m0, even: [], odd: [] });
-        continue;
+  const Y = g.matmul(g.constant(cast(F1, dtype), [2 * P, n1], dtype), g.reshape(x, [n1, -1])); // [2P, n2·R]
+  // stage 2, per p, for m1 = p (Y_p) and m1 = n1 − p (conj Y_p): X[m1 + n1·m2] = scale · Σ_j2 Y_m1[j2] e^{−2πi j2 m/n}
+  const T = new Float64Array(P * 4 * M2 * 2 * n2);
+  for (let q = 0; q < P; q++)
+    for (let w = 0; w < 2; w++)
+      for (let m2 = 0; m2 < M2; m2++) {
+        const m = order[(q * 2 + w) * M2 + m2];
+        if (m < 0) continue;
+        const sgn = w === 0 ? 1 : -1;
+        const row = (w * M2 + m2) * 2;
+        for (let j2 = 0; j2 < n2; j2++) {
+          const c = scale * Math.cos(angle(j2, m, nlon));
+          const s = scale * Math.sin(angle(j2, m, nlon));
+          // Xre = Σ Yre c + sgn·Yim s ; Xim = Σ −Yre s + sgn·Yim c   (columns (c1, j2))
+          const base = (q * 4 * M2 + row) * 2 * n2;
+          T[base + j2] = c;
+          T[base + n2 + j2] = sgn * s;
+          T[base + 2 * n2 + j2] = -s;
+          T[base + 2 * n2 + n2 + j2] = sgn * c;
+        }
       }
-      const even: number[] = [];
-      const odd: number[] = [];
-      for (let l = m0; l < lmax; l++) ((l - parity) % 2 === 0 ? even : odd).push(l);
-      groups.push({ ms: chunk, m0, even, odd });
-    }
-  }
-  return groups;
+  const X = g.matmul(g.constant(cast(T, dtype), [P, 4 * M2, 2 * n2], dtype), g.reshape(Y, [P, 2 * n2, -1])); // [P, 4M2, R]
+  return g.reshape(X, [Mo, 2, -1]);
 }
+
+/** F [Mo, 2, R] in DFT order → f [nlon, R]: f = Re F_0 + 2 Σ_{m>0} Re(F_m e^{imλ}) (Nyquist once; Im of m = 0 ignored). */
+function inverseDft(g: Graph, p: DftPlan, F: Tensor, dtype: DType): Tensor {
+  const { nlon, order } = p;
+  const cm = (m: number) => (m === 0 || 2 * m === nlon ? 1 : 2);
+  const Mo = order.length;
+  if (p.n1 === 1) {
+    const G = new Float64Array(nlon * 2 * Mo);
+    for (let j = 0; j < nlon; j++)
+      order.forEach((m, i) => {
+        G[j * 2 * Mo + 2 * i] = cm(m) * Math.cos(angle(j, m, nlon));
+        G[j * 2 * Mo + 2 * i + 1] = -cm(m) * Math.sin(angle(j, m, nlon));
+      });
+    return g.matmul(g.constant(cast(G, dtype), [nlon, 2 * Mo], dtype), g.reshape(F, [2 * Mo, -1]));
+  }
+  const { n1, n2, M2, P } = p;
+  // stage A, per p: Z'[p] = Z_p + conj(Z_{n1−p}) with Z_m1(j2) = Σ_m2 c_m F_m e^{2πi j2 m/n}, m = m1 + n1 m2
+  const TA = new Float64Array(P * 2 * n2 * 4 * M2);
+  for (let q = 0; q < P; q++)
+    for (let w = 0; w < 2; w++)
+      for (let m2 = 0; m2 < M2; m2++) {
+        const m = order[(q * 2 + w) * M2 + m2];
+        if (m < 0) continue;
+        const sgn = w === 0 ? 1 : -1;
+        const col = ((w * M2 + m2) * 2);
+        for (let j2 = 0; j2 < n2; j2++) {
+          const c = cm(m) * Math.cos(angle(j2, m, nlon));
+          const s = cm(m) * Math.sin(angle(j2, m, nlon));
+          const base = q * 2 * n2 * 4 * M2;
+          // Zre = Σ Fre c − Fim s ; Zim = sgn · Σ (Fre s + Fim c)   (rows (c1, j2), columns (w, m2, c))
+          TA[base + j2 * 4 * M2 + col] = c;
+          TA[base + j2 * 4 * M2 + col + 1] = -s;
+          TA[base + (n2 + j2) * 4 * M2 + col] = sgn * s;
+          TA[base + (n2 + j2) * 4 * M2 + col + 1] = sgn * c;
+        }
+      }
+  const Z = g.matmul(g.constant(cast(TA, dtype), [P, 2 * n2, 4 * M2], dtype), g.reshape(F, [P, 4 * M2, -1])); // [P, 2n2, R]
+  // stage B: f[j1, (j2, R)] = Σ_p Z're cos(2π p j1/n1) − Z'im sin(2π p j1/n1)
+  const GB = new Float64Array(n1 * 2 * P);
+  for (let j1 = 0; j1 < n1; j1++)
+    for (let q = 0; q < P; q++) {
+      GB[j1 * 2 * P + 2 * q] = Math.cos(angle(q, j1, n1));
+      GB[j1 * 2 * P + 2 * q + 1] = -Math.sin(angle(q, j1, n1));
+    }
+  return g.reshape(g.matmul(g.constant(cast(GB, dtype), [n1, 2 * P], dtype), g.reshape(Z, [2 * P, -1])), [nlon, -1]);
+}
+
+// ------------------------------------------------------------------ the plan
 
 /**
- * The precomputed plan of one transform family (grid, truncation, normalisation, dtype). Tables are built lazily
- * per direction and kept, so several graphs can share a plan.
+ * The precomputed plan of one transform family (grid, truncation, normalisation, dtype): DFT plan, grouping of
+ * orders, and the Legendre tables (built lazily per kind and kept, so several graphs share them).
  */
 export class ShtPlan {
   readonly config: ShtConfig;
   readonly dtype: 'float32' | 'float64';
-  readonly groups: OrderGroup[];
   readonly dft: DftPlan;
-  readonly nHalf: number; // rows of the symmetric half (incl. the equator row when nlat is odd)
-  readonly nHalfAnti: number; // rows of the antisymmetric half (equator excluded)
+  readonly blocks: SpectralBlock[];
+  /** DFT-order ranges [i0, i0+g) grouped for the Legendre stage (each range one parity of m) */
+  readonly groups: { i0: number; ms: number[] }[];
+  readonly nHalf: number; // symmetric rows (incl. the equator row when nlat is odd)
+  readonly nHalfAnti: number; // antisymmetric rows
   readonly groupSize: number;
-  private cache = new Map<string, Float64Tensor>();
+  /** internal (folded) row r holds grid row foldedRows[r] */
+  readonly foldedRows: number[];
+  private tables = new Map<string, Float64Tensor>();
+  private consts = new Map<string, Float64Array | Float32Array>();
 
   constructor(grid: Grid, options: ShtGraphOptions = {}) {
     this.config = resolveShtConfig(grid, options);
@@ -224,231 +244,382 @@ export class ShtPlan {
       throw new GraphError(`SHT: mmax ${mmax} exceeds nlon/2 + 1 = ${Math.floor(nlon / 2) + 1} for nlon ${nlon}`);
     this.dtype = options.dtype ?? 'float32';
     if (this.dtype !== 'float32' && this.dtype !== 'float64') throw new GraphError(`SHT: dtype must be float32 or float64, got ${this.dtype}`);
-    const half = Math.ceil(mmax / 2);
-    this.groupSize = options.groupSize ?? Math.max(1, Math.min(half, Math.round(Math.sqrt(half) * 1.5)));
-    this.groups = orderGroups(lmax, mmax, this.groupSize);
     this.dft = planDft(nlon, mmax, options.dft ?? 'auto', options.dftFactor);
+    this.groupSize = options.groupSize ?? 1;
+    if (!Number.isInteger(this.groupSize) || this.groupSize < 1) throw new GraphError(`SHT: groupSize must be a positive integer, got ${this.groupSize}`);
     this.nHalf = Math.ceil(nlat / 2);
     this.nHalfAnti = Math.floor(nlat / 2);
+    this.foldedRows = [];
+    for (let r = 0; r < this.nHalf; r++) this.foldedRows.push(r);
+    for (let k = 0; k < this.nHalfAnti; k++) this.foldedRows.push(nlat - 1 - k);
+    // group consecutive DFT positions of one parity of m (padding positions, m = −1, end a run)
+    this.groups = [];
+    const order = this.dft.order;
+    let i = 0;
+    while (i < order.length) {
+      if (order[i] < 0) {
+        i++;
+        continue;
+      }
+      const ms = [order[i]];
+      let j = i + 1;
+      while (j < order.length && order[j] >= 0 && order[j] % 2 === order[i] % 2 && ms.length < this.groupSize) ms.push(order[j++]);
+      this.groups.push({ i0: i, ms });
+      i = j;
+    }
+    this.blocks = [];
+    for (const grp of this.groups) {
+      const m0 = Math.min(...grp.ms);
+      const even: number[] = [];
+      const odd: number[] = [];
+      for (let l = m0; l < lmax; l++) ((l - grp.ms[0]) % 2 === 0 ? even : odd).push(l);
+      if (even.length) this.blocks.push({ i0: grp.i0, ms: grp.ms, ls: even, parity: 'even' });
+      if (odd.length) this.blocks.push({ i0: grp.i0, ms: grp.ms, ls: odd, parity: 'odd' });
+    }
   }
 
-  table(kind: 'sf' | 'si' | 'vf' | 'vi'): Float64Tensor {
-    let t = this.cache.get(kind);
+  private table(kind: 'sf' | 'si' | 'vf' | 'vi'): Float64Tensor {
+    let t = this.tables.get(kind);
     if (!t) {
       t =
         kind === 'sf' ? scalarForwardTable(this.config)
         : kind === 'si' ? scalarInverseTable(this.config)
         : kind === 'vf' ? vectorForwardTable(this.config)
         : vectorInverseTable(this.config);
-      this.cache.set(kind, t);
+      this.tables.set(kind, t);
     }
     return t;
   }
 
-  /** Rows [m, l, k] of a [.., mmax, lmax, nlat] table (component d for vector tables) for one group, as [g, k, l] or [g, l, k]. */
-  groupBlock(table: Float64Tensor, d: number, grp: OrderGroup, ls: number[], rows: number, lFirst: boolean): Float64Array {
+  /**
+   * Table entries of one block on the half grid, as [g, nl, rows] (`lRows`) or [g, rows, nl], in the working dtype.
+   * rows: the symmetric half (nHalf rows) or the antisymmetric half (nHalfAnti rows).
+   */
+  blockTable(kind: 'sf' | 'si' | 'vf' | 'vi', d: number, b: SpectralBlock, rows: number, lRows: boolean): Float64Array | Float32Array {
+    const key = `${kind}:${d}:${b.i0}:${b.parity}:${rows}:${lRows}`;
+    let out = this.consts.get(key);
+    if (out) return out;
+    const table = this.table(kind);
     const [mmax, lmax, nlat] = table.shape.slice(-3);
-    const out = new Float64Array(grp.ms.length * rows * ls.length);
-    grp.ms.forEach((m, i) => {
-      ls.forEach((l, j) => {
+    const data = new Float64Array(b.ms.length * rows * b.ls.length);
+    b.ms.forEach((m, i) =>
+      b.ls.forEach((l, j) => {
         const base = ((d * mmax + m) * lmax + l) * nlat;
         for (let k = 0; k < rows; k++) {
           const v = table.data[base + k];
-          if (lFirst) out[(i * ls.length + j) * rows + k] = v;
-          else out[(i * rows + k) * ls.length + j] = v;
+          if (lRows) data[(i * b.ls.length + j) * rows + k] = v;
+          else data[(i * rows + k) * b.ls.length + j] = v;
         }
-      });
-    });
+      }),
+    );
+    out = cast(data, this.dtype);
+    this.consts.set(key, out);
     return out;
   }
 }
 
-/** X [M, K, nlat] → symmetric [M, K, nHalf] and antisymmetric [M, K, nHalfAnti] parts about the equator. */
-function splitEquator(g: Graph, plan: ShtPlan, X: Tensor): { sym: Tensor; anti: Tensor } {
-  const nlat = plan.config.grid.nlat;
+// ------------------------------------------------------------------ Legendre stage on the internal layout
+
+/** Zeros [n, K, rows] where K (possibly symbolic) is axis 1 of `like` ([*, K, *]). */
+function zerosMid(g: Graph, n: number, rows: number, like: Tensor, dtype: DType): Tensor {
+  const k = g.mul(g.slice(g.slice(like, [0], [1], [0]), [0], [1], [2]), 0); // [1, K, 1]
+  return g.add(g.constant(cast(new Float64Array(n * rows), dtype), [n, 1, rows], dtype), k);
+}
+
+/** Internal grid [nlon, Bf, nlat_f] → its DFT [Mo, 2·Bf, nlat_f] (axis 1 = (re/im, Bf)). */
+function dftGrid(g: Graph, plan: ShtPlan, x: Tensor): Tensor {
+  const { nlon, nlat } = plan.config.grid;
+  return g.reshape(forwardDft(g, plan.dft, g.reshape(x, [nlon, -1]), plan.dtype), [plan.dft.order.length, -1, nlat]);
+}
+
+/** Inverse of `dftGrid`: [Mo, 2·Bf, nlat_f] → internal grid [nlon, Bf, nlat_f]. */
+function idftGrid(g: Graph, plan: ShtPlan, F: Tensor): Tensor {
+  const { nlon, nlat } = plan.config.grid;
+  const f = inverseDft(g, plan.dft, g.reshape(F, [plan.dft.order.length, 2, -1]), plan.dtype);
+  return g.reshape(f, [nlon, -1, nlat]);
+}
+
+/** Equatorially symmetric [.., h] and antisymmetric [.., h0] parts of X [Mo, K, nlat_f] (folded rows). */
+function symAnti(g: Graph, plan: ShtPlan, X: Tensor): { sym: Tensor; anti: Tensor | null } {
+  const h = plan.nHalf;
   const h0 = plan.nHalfAnti;
+  if (h0 === 0) return { sym: X, anti: null };
   const top = g.slice(X, [0], [h0], [2]);
-  const bottomRev = g.gather(X, Array.from({ length: h0 }, (_, k) => nlat - 1 - k), 2);
-  let sym = g.add(top, bottomRev);
-  const anti = g.sub(top, bottomRev);
-  if (nlat % 2 === 1) sym = g.concat([sym, g.slice(X, [h0], [h0 + 1], [2])], 2);
-  return { sym, anti };
+  const bottom = g.slice(X, [h], [h + h0], [2]);
+  const sum = g.add(top, bottom);
+  const sym = h > h0 ? g.concat([sum, g.slice(X, [h0], [h], [2])], 2) : sum;
+  return { sym, anti: g.sub(top, bottom) };
 }
 
-/**
- * Legendre analysis: X [M, K, nlat] (orders, any batch K, latitude) with table component d of `kind` →
- * coefficients [K, lmax, mmax]. `flip` swaps the roles of the symmetric and antisymmetric parts (θ-derivative tables).
- */
-function analysis(g: Graph, plan: ShtPlan, X: Tensor, kind: 'sf' | 'vf', d: number, flip: boolean): Tensor {
-  const { lmax, mmax } = plan.config;
-  const dtype = plan.dtype;
-  const table = plan.table(kind);
-  const { sym, anti } = splitEquator(g, plan, X);
-  const pieces: Tensor[] = [];
-  const position = new Int32Array(lmax * mmax).fill(-1);
-  let offset = 0;
-  for (const grp of plan.groups) {
-    for (const [ls, symmetric] of [[grp.even, !flip], [grp.odd, flip]] as const) {
-      if (ls.length === 0) continue;
-      const src = symmetric ? sym : anti;
-      const rows = symmetric ? plan.nHalf : plan.nHalfAnti;
-      if (rows === 0) continue;
-      const xs = g.slice(src, [grp.m0], [grp.m0 + 2 * (grp.ms.length - 1) + 1], [0], [2]); // [g, K, rows]
-      const W = plan.groupBlock(table, d, grp, ls, rows, false); // [g, rows, nl]
-      const y = g.matmul(xs, g.constant(toDtype(W, dtype), [grp.ms.length, rows, ls.length], dtype)); // [g, K, nl]
-      pieces.push(g.reshape(g.transpose(y, [1, 0, 2]), [-1, grp.ms.length * ls.length]));
-      grp.ms.forEach((m, i) => ls.forEach((l, j) => (position[l * mmax + m] = offset + i * ls.length + j)));
-      offset += grp.ms.length * ls.length;
-    }
-  }
-  const packed = g.pad(pieces.length === 1 ? pieces[0] : g.concat(pieces, 1), [0, 0, 0, 1]); // zero slot at the end
-  const idx = Array.from(position, (p) => (p < 0 ? offset : p));
-  return g.reshape(g.gather(packed, idx, 1), [-1, lmax, mmax]);
-}
-
-/**
- * Legendre synthesis: coefficients C [K, lmax, mmax] with table component d of `kind` → F [M, K, nlat]
- * (F_m(θ_k) = Σ_l P[m,l,k] C[l,m]). `flip` as in `analysis`.
- */
-function synthesis(g: Graph, plan: ShtPlan, C: Tensor, kind: 'si' | 'vi', d: number, flip: boolean): Tensor {
-  const { lmax, mmax } = plan.config;
-  const { nlat } = plan.config.grid;
-  const dtype = plan.dtype;
-  const table = plan.table(kind);
-  const flat = g.reshape(C, [-1, lmax * mmax]);
-  const symParts: Tensor[] = [];
-  const antiParts: Tensor[] = [];
-  const orderOf: number[] = [];
-  for (const grp of plan.groups) {
-    const gsz = grp.ms.length;
-    orderOf.push(...grp.ms);
-    for (const [ls, symmetric] of [[grp.even, !flip], [grp.odd, flip]] as const) {
-      const rows = symmetric ? plan.nHalf : plan.nHalfAnti;
-      const target = symmetric ? symParts : antiParts;
-      if (rows === 0) continue;
-      if (ls.length === 0) {
-        // zeros [g, K, rows] (K may be symbolic): a zero constant broadcast against a K-shaped zero
-        const kZero = g.mul(g.reshape(g.slice(flat, [0], [1], [1]), [1, -1, 1]), 0);
-        target.push(g.add(g.constant(toDtype(new Float64Array(gsz * rows), dtype), [gsz, 1, rows], dtype), kZero));
-        continue;
-      }
-      const idx: number[] = [];
-      grp.ms.forEach((m) => ls.forEach((l) => idx.push(l * mmax + m)));
-      const c = g.transpose(g.reshape(g.gather(flat, idx, 1), [-1, gsz, ls.length]), [1, 0, 2]); // [g, K, nl]
-      const P = plan.groupBlock(table, d, grp, ls, rows, true); // [g, nl, rows]
-      target.push(g.matmul(c, g.constant(toDtype(P, dtype), [gsz, ls.length, rows], dtype))); // [g, K, rows]
-    }
-  }
-  const S0 = g.concat(symParts, 0); // [M (group order), K, nHalf]
-  const inv = new Array<number>(mmax);
-  orderOf.forEach((m, i) => (inv[m] = i));
-  const S = g.gather(S0, inv, 0);
+/** Inverse of `symAnti`: S [Mo, K, h], A [Mo, K, h0] → [Mo, K, nlat_f]. */
+function joinSymAnti(g: Graph, plan: ShtPlan, S: Tensor, A: Tensor | null): Tensor {
+  const h = plan.nHalf;
   const h0 = plan.nHalfAnti;
-  if (h0 === 0) return S;
-  const A = g.gather(g.concat(antiParts, 0), inv, 0);
-  const Stop = plan.nHalf === h0 ? S : g.slice(S, [0], [h0], [2]);
-  const north = g.add(Stop, A);
-  const southRev = g.sub(Stop, A);
-  const south = g.gather(southRev, Array.from({ length: h0 }, (_, k) => h0 - 1 - k), 2);
-  const parts = [north];
-  if (nlat % 2 === 1) parts.push(g.slice(S, [h0], [h0 + 1], [2]));
-  parts.push(south);
+  if (!A) return S;
+  const s = h > h0 ? g.slice(S, [0], [h0], [2]) : S;
+  const parts = [g.add(s, A)];
+  if (h > h0) parts.push(g.slice(S, [h0], [h], [2]));
+  parts.push(g.sub(s, A));
   return g.concat(parts, 2);
 }
 
-// ------------------------------------------------------------------ public transforms
+/** Legendre analysis with table component d: sym/anti parts [Mo, 2Bf, rows] → blocks [g, 2Bf, nl]. */
+function analysisBlocks(g: Graph, plan: ShtPlan, parts: { sym: Tensor; anti: Tensor | null }, kind: 'sf' | 'vf', d: number, flip: boolean): Packed {
+  const dtype = plan.dtype;
+  return plan.blocks.map((b) => {
+    const symmetric = (b.parity === 'even') !== flip;
+    const src = symmetric ? parts.sym : parts.anti;
+    const gsz = b.ms.length;
+    if (!src) return zerosMid(g, gsz, b.ls.length, parts.sym, dtype);
+    const rows = src.shape[2] as number;
+    const xs = g.slice(src, [b.i0], [b.i0 + gsz], [0]); // [g, 2Bf, rows]; sibling slices are exported as one Split
+    const table = plan.blockTable(kind, d, b, rows, false);
+    // one order per block: a 2-D constant right operand, which onnxruntime packs once at load (≈3× faster here)
+    return gsz === 1
+      ? g.matmul(xs, g.constant(table, [rows, b.ls.length], dtype))
+      : g.matmul(xs, g.constant(table, [gsz, rows, b.ls.length], dtype));
+  });
+}
 
-function checkGrid(op: string, plan: ShtPlan, x: Tensor, extra = 0): Tensor['shape'] {
+/**
+ * Legendre synthesis of blocks [g, 2Bf, nl] with table component d → per group the symmetric [g, 2Bf, h] and
+ * antisymmetric [g, 2Bf, h0] parts, keyed `${i0}:sym|anti` (callers may add several before `assembleParts`).
+ */
+function synthesisParts(g: Graph, plan: ShtPlan, blocks: Packed, kind: 'si' | 'vi', d: number, flip: boolean): Map<string, Tensor> {
+  const dtype = plan.dtype;
+  const parts = new Map<string, Tensor>();
+  plan.blocks.forEach((b, bi) => {
+    const symmetric = (b.parity === 'even') !== flip;
+    const rows = symmetric ? plan.nHalf : plan.nHalfAnti;
+    if (rows === 0) return;
+    const gsz = b.ms.length;
+    const table = plan.blockTable(kind, d, b, rows, true);
+    const y =
+      gsz === 1
+        ? g.matmul(blocks[bi], g.constant(table, [b.ls.length, rows], dtype))
+        : g.matmul(blocks[bi], g.constant(table, [gsz, b.ls.length, rows], dtype)); // [g, 2Bf, rows]
+    const key = `${b.i0}:${symmetric ? 'sym' : 'anti'}`;
+    const prev = parts.get(key);
+    parts.set(key, prev ? g.add(prev, y) : y);
+  });
+  return parts;
+}
+
+function addParts(g: Graph, a: Map<string, Tensor>, b: Map<string, Tensor>, sign: 1 | -1): Map<string, Tensor> {
+  const out = new Map(a);
+  for (const [k, t] of b) {
+    const prev = out.get(k);
+    out.set(k, prev ? (sign > 0 ? g.add(prev, t) : g.sub(prev, t)) : sign > 0 ? t : g.neg(t));
+  }
+  return out;
+}
+
+/** Concatenates per-group parts in DFT order (zeros where a group has none) and joins the halves → [Mo, 2Bf, nlat_f]. */
+function assembleParts(g: Graph, plan: ShtPlan, parts: Map<string, Tensor>, like: Tensor): Tensor {
+  const dtype = plan.dtype;
+  const one = (which: 'sym' | 'anti', rows: number): Tensor => {
+    const pieces: Tensor[] = [];
+    let pos = 0;
+    const zeros = (n: number) => zerosMid(g, n, rows, like, dtype);
+    for (const grp of plan.groups) {
+      if (grp.i0 > pos) pieces.push(zeros(grp.i0 - pos));
+      pieces.push(parts.get(`${grp.i0}:${which}`) ?? zeros(grp.ms.length));
+      pos = grp.i0 + grp.ms.length;
+    }
+    if (pos < plan.dft.order.length) pieces.push(zeros(plan.dft.order.length - pos));
+    return pieces.length === 1 ? pieces[0] : g.concat(pieces, 0);
+  };
+  const S = one('sym', plan.nHalf);
+  const A = plan.nHalfAnti > 0 ? one('anti', plan.nHalfAnti) : null;
+  return joinSymAnti(g, plan, S, A);
+}
+
+function checkInternal(op: string, plan: ShtPlan, x: Tensor): void {
+  const { nlat, nlon } = plan.config.grid;
+  if (x.dtype !== plan.dtype) throw new GraphError(`${op}: input is ${x.dtype} but the plan is ${plan.dtype}`);
+  if (x.rank !== 3 || x.shape[0] !== nlon || x.shape[2] !== nlat)
+    throw new GraphError(`${op}: expected an internal grid [${nlon}, Bf, ${nlat}], got ${formatShape(x.shape)}`);
+}
+
+function checkPacked(op: string, plan: ShtPlan, blocks: Packed): void {
+  if (blocks.length !== plan.blocks.length) throw new GraphError(`${op}: expected ${plan.blocks.length} spectral blocks, got ${blocks.length}`);
+  blocks.forEach((t, i) => {
+    const b = plan.blocks[i];
+    if (t.rank !== 3 || t.shape[0] !== b.ms.length || t.shape[2] !== b.ls.length || t.dtype !== plan.dtype)
+      throw new GraphError(`${op}: block ${i} must be ${plan.dtype} [${b.ms.length}, 2·Bf, ${b.ls.length}], got ${t.dtype} ${formatShape(t.shape)}`);
+  });
+}
+
+/** Scalar analysis in the internal layout: grid [nlon, Bf, nlat_f] → packed blocks [g, 2·Bf, nl]. */
+export function analysis(g: Graph, plan: ShtPlan, x: Tensor): Packed {
+  checkInternal('analysis', plan, x);
+  return analysisBlocks(g, plan, symAnti(g, plan, dftGrid(g, plan, x)), 'sf', 0, false);
+}
+
+/** Scalar synthesis in the internal layout: packed blocks [g, 2·Bf, nl] → grid [nlon, Bf, nlat_f]. */
+export function synthesis(g: Graph, plan: ShtPlan, blocks: Packed): Tensor {
+  checkPacked('synthesis', plan, blocks);
+  return idftGrid(g, plan, assembleParts(g, plan, synthesisParts(g, plan, blocks, 'si', 0, false), blocks[0]));
+}
+
+/** Vector analysis: internal grid [nlon, 2 (v_θ, v_λ)·Bf, nlat_f] → blocks [g, (re/im, s/t, Bf), nl]. */
+export function vectorAnalysis(g: Graph, plan: ShtPlan, v: Tensor): Packed {
+  checkInternal('vectorAnalysis', plan, v);
+  const parts = symAnti(g, plan, dftGrid(g, plan, v)); // axis 1 = (re/im, comp, Bf)
+  const A0 = analysisBlocks(g, plan, parts, 'vf', 0, true); // ∂θ tables: parity flipped
+  const A1 = analysisBlocks(g, plan, parts, 'vf', 1, false);
+  return A0.map((a0, i) => {
+    const gsz = a0.shape[0] as number;
+    const nl = a0.shape[2] as number;
+    const r0 = g.reshape(a0, [gsz, 2, 2, -1, nl]);
+    const r1 = g.reshape(A1[i], [gsz, 2, 2, -1, nl]);
+    const part = (t: Tensor, c: number, comp: number) => g.slice(t, [c, comp], [c + 1, comp + 1], [1, 2]);
+    // s = Σ (X0 W0 + i X1 W1), t = Σ (i X0 W1 − X1 W0)
+    const sRe = g.sub(part(r0, 0, 0), part(r1, 1, 1));
+    const sIm = g.add(part(r0, 1, 0), part(r1, 0, 1));
+    const tRe = g.neg(g.add(part(r1, 1, 0), part(r0, 0, 1)));
+    const tIm = g.sub(part(r1, 0, 0), part(r0, 1, 1));
+    const re = g.concat([sRe, tRe], 2);
+    const im = g.concat([sIm, tIm], 2);
+    return g.reshape(g.concat([re, im], 1), [gsz, -1, nl]);
+  });
+}
+
+/** Vector synthesis: blocks [g, (re/im, s/t, Bf), nl] → internal grid [nlon, 2 (v_θ, v_λ)·Bf, nlat_f]. */
+export function vectorSynthesis(g: Graph, plan: ShtPlan, blocks: Packed): Tensor {
+  checkPacked('vectorSynthesis', plan, blocks);
+  const split = (t: Tensor) => g.reshape(t, [t.shape[0] as number, 2, -1, t.shape[2] as number]); // [g, 2, K, nl]
+  const sel = (t: Tensor, st: number) => {
+    const gsz = t.shape[0] as number;
+    const nl = t.shape[2] as number;
+    return g.reshape(g.slice(g.reshape(t, [gsz, 2, 2, -1, nl]), [st], [st + 1], [2]), [gsz, -1, nl]);
+  };
+  // i·z: (re, im) → (−im, re)
+  const timesI = (t: Tensor) => {
+    const r = split(t);
+    return g.reshape(g.concat([g.neg(g.slice(r, [1], [2], [1])), g.slice(r, [0], [1], [1])], 1), [t.shape[0] as number, -1, t.shape[2] as number]);
+  };
+  const S = blocks.map((b) => sel(b, 0));
+  const T = blocks.map((b) => sel(b, 1));
+  // comp0 = Σ (S D0 + i T D1), comp1 = Σ (i S D1 − T D0)
+  const comp0 = addParts(g, synthesisParts(g, plan, S, 'vi', 0, true), synthesisParts(g, plan, T.map(timesI), 'vi', 1, false), 1);
+  const comp1 = addParts(g, synthesisParts(g, plan, S.map(timesI), 'vi', 1, false), synthesisParts(g, plan, T, 'vi', 0, true), -1);
+  const { nlat } = plan.config.grid;
+  const Mo = plan.dft.order.length;
+  const F0 = g.reshape(assembleParts(g, plan, comp0, S[0]), [Mo, 2, 1, -1, nlat]);
+  const F1 = g.reshape(assembleParts(g, plan, comp1, S[0]), [Mo, 2, 1, -1, nlat]);
+  return idftGrid(g, plan, g.reshape(g.concat([F0, F1], 2), [Mo, -1, nlat])); // [nlon, (comp, Bf), nlat_f]
+}
+
+// ------------------------------------------------------------------ the public layout
+
+/** [..., nlat, nlon] → internal [nlon, Bf, nlat_f] (Bf = product of the leading dims). */
+export function toInternal(g: Graph, plan: ShtPlan, x: Tensor): Tensor {
+  const { nlat, nlon } = plan.config.grid;
+  const folded = g.gather(g.reshape(x, [-1, nlat, nlon]), plan.foldedRows, 1);
+  return g.transpose(folded, [2, 0, 1]);
+}
+
+function unfoldIndex(plan: ShtPlan): number[] {
+  const unfold = new Array<number>(plan.config.grid.nlat);
+  plan.foldedRows.forEach((row, r) => (unfold[row] = r));
+  return unfold;
+}
+
+/** Internal [nlon, Bf, nlat_f] → [...lead, nlat, nlon]. */
+export function fromInternal(g: Graph, plan: ShtPlan, y: Tensor, lead: readonly Dim[]): Tensor {
+  const { nlat, nlon } = plan.config.grid;
+  const t = g.transpose(y, [1, 2, 0]); // [Bf, nlat_f, nlon]
+  return g.reshape(g.gather(t, unfoldIndex(plan), 1), [...lead, nlat, nlon]);
+}
+
+/** Packed blocks [g, 2, Bf, nl] → (re, im) [...lead, lmax, mmax] (zeros outside the computed triangle). */
+export function packedToLM(g: Graph, plan: ShtPlan, blocks: Packed, lead: readonly Dim[]): ComplexPair {
+  const { lmax, mmax } = plan.config;
+  const flat: Tensor[] = [];
+  const position = new Int32Array(2 * lmax * mmax).fill(-1);
+  let offset = 0;
+  plan.blocks.forEach((b, bi) => {
+    const n = b.ms.length * 2 * b.ls.length;
+    const blk = blocks[bi];
+    flat.push(g.reshape(g.transpose(g.reshape(blk, [blk.shape[0] as number, 2, -1, blk.shape[2] as number]), [2, 0, 1, 3]), [-1, n])); // [Bf, g·2·nl]
+    b.ms.forEach((m, i) =>
+      [0, 1].forEach((c) => b.ls.forEach((l, j) => (position[(c * lmax + l) * mmax + m] = offset + (i * 2 + c) * b.ls.length + j))),
+    );
+    offset += n;
+  });
+  const all = g.pad(g.concat(flat, 1), [0, 0, 0, 1]); // one zero column at the end
+  const idx = Array.from(position, (p) => (p < 0 ? offset : p));
+  const c = g.reshape(g.gather(all, idx, 1), [-1, 2, lmax * mmax]);
+  return {
+    re: g.reshape(g.slice(c, [0], [1], [1]), [...lead, lmax, mmax]),
+    im: g.reshape(g.slice(c, [1], [2], [1]), [...lead, lmax, mmax]),
+  };
+}
+
+/** (re, im) [..., lmax, mmax] → packed blocks [g, 2, Bf, nl]. */
+export function lmToPacked(g: Graph, plan: ShtPlan, c: ComplexPair): Packed {
+  const { lmax, mmax } = plan.config;
+  const re = g.reshape(c.re, [-1, 1, lmax * mmax]);
+  const im = g.reshape(c.im, [-1, 1, lmax * mmax]);
+  const t = g.reshape(g.concat([re, im], 1), [-1, 2 * lmax * mmax]); // [Bf, 2·L·M]
+  return plan.blocks.map((b) => {
+    const idx: number[] = [];
+    b.ms.forEach((m) => [0, 1].forEach((cc) => b.ls.forEach((l) => idx.push((cc * lmax + l) * mmax + m))));
+    const blk = g.transpose(g.reshape(g.gather(t, idx, 1), [-1, b.ms.length, 2, b.ls.length]), [1, 2, 0, 3]); // [g, 2, Bf, nl]
+    return g.reshape(blk, [b.ms.length, -1, b.ls.length]);
+  });
+}
+
+function gridLead(op: string, plan: ShtPlan, x: Tensor, vector: boolean): Dim[] {
   const { nlat, nlon } = plan.config.grid;
   const s = x.shape;
   if (x.dtype !== plan.dtype) throw new GraphError(`${op}: input is ${x.dtype} but the plan is ${plan.dtype}`);
-  if (s.length < 2 + extra || s[s.length - 2] !== nlat || s[s.length - 1] !== nlon)
-    throw new GraphError(`${op}: expected (…,${extra ? ' 2,' : ''} ${nlat}, ${nlon}) for this grid, got ${formatShape(s)}`);
-  if (extra && s[s.length - 3] !== 2) throw new GraphError(`${op}: expected a vector axis of size 2 at −3, got ${formatShape(s)}`);
-  return s.slice(0, s.length - 2);
+  if (s.length < (vector ? 3 : 2) || s[s.length - 2] !== nlat || s[s.length - 1] !== nlon || (vector && s[s.length - 3] !== 2))
+    throw new GraphError(`${op}: expected (…,${vector ? ' 2,' : ''} ${nlat}, ${nlon}) for this grid, got ${formatShape(s)}`);
+  return s.slice(0, s.length - (vector ? 3 : 2));
 }
 
-function checkSpectral(op: string, plan: ShtPlan, c: ComplexPair, extra = 0): Tensor['shape'] {
+function spectralLead(op: string, plan: ShtPlan, c: ComplexPair, vector: boolean): Dim[] {
   const { lmax, mmax } = plan.config;
   const s = c.re.shape;
   if (c.re.dtype !== plan.dtype || c.im.dtype !== plan.dtype) throw new GraphError(`${op}: coefficients must be ${plan.dtype}`);
-  if (s.length < 2 + extra || s[s.length - 2] !== lmax || s[s.length - 1] !== mmax || formatShape(s) !== formatShape(c.im.shape))
-    throw new GraphError(`${op}: expected re/im of shape (…, ${lmax}, ${mmax}), got ${formatShape(s)} and ${formatShape(c.im.shape)}`);
-  if (extra && s[s.length - 3] !== 2) throw new GraphError(`${op}: expected a vector axis of size 2 at −3, got ${formatShape(s)}`);
-  return s.slice(0, s.length - 2);
+  if (s.length < (vector ? 3 : 2) || s[s.length - 2] !== lmax || s[s.length - 1] !== mmax || formatShape(s) !== formatShape(c.im.shape) || (vector && s[s.length - 3] !== 2))
+    throw new GraphError(`${op}: expected re/im of shape (…,${vector ? ' 2,' : ''} ${lmax}, ${mmax}), got ${formatShape(s)} and ${formatShape(c.im.shape)}`);
+  return s.slice(0, s.length - (vector ? 3 : 2));
 }
 
-/** Scalar forward SHT: x [..., nlat, nlon] → coefficients [..., lmax, mmax] (re, im). */
+/** Scalar forward SHT in torch-harmonics' layout: x [..., nlat, nlon] → coefficients [..., lmax, mmax]. */
 export function shtForward(g: Graph, plan: ShtPlan, x: Tensor): ComplexPair {
-  const lead = checkGrid('shtForward', plan, x);
-  const { nlat, nlon } = plan.config.grid;
-  const { lmax, mmax } = plan.config;
-  const X = forwardDft(g, plan.dft, g.reshape(x, [-1, nlon]), plan.dtype); // [M, B·nlat, 2]
-  const Xk = g.reshape(g.transpose(g.reshape(X, [mmax, -1, nlat, 2]), [0, 1, 3, 2]), [mmax, -1, nlat]); // [M, B·2, nlat]
-  const C = g.reshape(analysis(g, plan, Xk, 'sf', 0, false), [-1, 2, lmax, mmax]);
-  const re = g.reshape(g.slice(C, [0], [1], [1]), [...lead, lmax, mmax]);
-  const im = g.reshape(g.slice(C, [1], [2], [1]), [...lead, lmax, mmax]);
-  return { re, im };
+  const lead = gridLead('shtForward', plan, x, false);
+  return packedToLM(g, plan, analysis(g, plan, toInternal(g, plan, x)), lead);
 }
 
-function stackReIm(g: Graph, c: ComplexPair, lmax: number, mmax: number): Tensor {
-  const re = g.reshape(c.re, [-1, 1, lmax, mmax]);
-  const im = g.reshape(c.im, [-1, 1, lmax, mmax]);
-  return g.reshape(g.concat([re, im], 1), [-1, lmax, mmax]); // [B·2, l, m]
-}
-
-/** F [M, B·2, nlat] → grid [B·nlat, nlon] through the inverse DFT. */
-function toGrid(g: Graph, plan: ShtPlan, F: Tensor): Tensor {
-  const { nlat } = plan.config.grid;
-  const { mmax } = plan.config;
-  const Fm = g.reshape(g.transpose(g.reshape(F, [mmax, -1, 2, nlat]), [0, 1, 3, 2]), [mmax, -1, 2]); // [M, B·nlat, 2]
-  return inverseDft(g, plan.dft, Fm, plan.dtype);
-}
-
-/** Scalar inverse SHT: coefficients [..., lmax, mmax] → field [..., nlat, nlon]. */
+/** Scalar inverse SHT in torch-harmonics' layout: coefficients [..., lmax, mmax] → field [..., nlat, nlon]. */
 export function shtInverse(g: Graph, plan: ShtPlan, c: ComplexPair): Tensor {
-  const lead = checkSpectral('shtInverse', plan, c);
-  const { nlat, nlon } = plan.config.grid;
-  const { lmax, mmax } = plan.config;
-  const F = synthesis(g, plan, stackReIm(g, c, lmax, mmax), 'si', 0, false);
-  return g.reshape(toGrid(g, plan, F), [...lead, nlat, nlon]);
+  const lead = spectralLead('shtInverse', plan, c, false);
+  return fromInternal(g, plan, synthesis(g, plan, lmToPacked(g, plan, c)), lead);
 }
 
-/** Vector forward SHT: (v_θ, v_λ) [..., 2, nlat, nlon] → (spheroidal, toroidal) coefficients [..., 2, lmax, mmax]. */
+/** Vector forward SHT: (v_θ, v_λ) [..., 2, nlat, nlon] → (spheroidal, toroidal) [..., 2, lmax, mmax]. */
 export function vectorShtForward(g: Graph, plan: ShtPlan, v: Tensor): ComplexPair {
-  const lead = checkGrid('vectorShtForward', plan, v, 1);
+  const lead = gridLead('vectorShtForward', plan, v, true);
   const { nlat, nlon } = plan.config.grid;
   const { lmax, mmax } = plan.config;
-  const X = forwardDft(g, plan.dft, g.reshape(v, [-1, nlon]), plan.dtype); // [M, B·2·nlat, 2]
-  const Xk = g.reshape(g.transpose(g.reshape(X, [mmax, -1, nlat, 2]), [0, 1, 3, 2]), [mmax, -1, nlat]); // [M, B·2comp·2c, nlat]
-  const A0 = g.reshape(analysis(g, plan, Xk, 'vf', 0, true), [-1, 2, 2, lmax, mmax]); // θ-derivative: parity flipped
-  const A1 = g.reshape(analysis(g, plan, Xk, 'vf', 1, false), [-1, 2, 2, lmax, mmax]);
-  const part = (A: Tensor, comp: number, c: number) => g.reshape(g.slice(A, [comp, c], [comp + 1, c + 1], [1, 2]), [-1, 1, lmax, mmax]);
-  // s = Σ (X0 W0 + i X1 W1), t = Σ (i X0 W1 − X1 W0)
-  const sRe = g.sub(part(A0, 0, 0), part(A1, 1, 1));
-  const sIm = g.add(part(A0, 0, 1), part(A1, 1, 0));
-  const tRe = g.neg(g.add(part(A1, 0, 1), part(A0, 1, 0)));
-  const tIm = g.sub(part(A1, 0, 0), part(A0, 1, 1));
-  const out = [...lead, lmax, mmax];
-  return { re: g.reshape(g.concat([sRe, tRe], 1), out), im: g.reshape(g.concat([sIm, tIm], 1), out) };
+  // [B, 2, nlat, nlon] → internal [nlon, 2·B, nlat_f]
+  const x = g.reshape(g.transpose(g.gather(g.reshape(v, [-1, 2, nlat, nlon]), plan.foldedRows, 2), [3, 1, 0, 2]), [nlon, -1, nlat]);
+  const c = packedToLM(g, plan, vectorAnalysis(g, plan, x), [2, -1]); // [2 (s,t), B, L, M]
+  const perm = (t: Tensor) => g.reshape(g.transpose(t, [1, 0, 2, 3]), [...lead, 2, lmax, mmax]);
+  return { re: perm(c.re), im: perm(c.im) };
 }
 
-/** Vector inverse SHT: (spheroidal, toroidal) coefficients [..., 2, lmax, mmax] → (v_θ, v_λ) [..., 2, nlat, nlon]. */
+/** Vector inverse SHT: (spheroidal, toroidal) [..., 2, lmax, mmax] → (v_θ, v_λ) [..., 2, nlat, nlon]. */
 export function vectorShtInverse(g: Graph, plan: ShtPlan, c: ComplexPair): Tensor {
-  const lead = checkSpectral('vectorShtInverse', plan, c, 1);
+  const lead = spectralLead('vectorShtInverse', plan, c, true);
   const { nlat, nlon } = plan.config.grid;
   const { lmax, mmax } = plan.config;
-  const C = stackReIm(g, c, lmax, mmax); // [B·2(s,t)·2(re,im), l, m]
-  const D0 = g.reshape(synthesis(g, plan, C, 'vi', 0, true), [mmax, -1, 2, 2, nlat]);
-  const D1 = g.reshape(synthesis(g, plan, C, 'vi', 1, false), [mmax, -1, 2, 2, nlat]);
-  const part = (D: Tensor, st: number, ri: number) => g.slice(D, [st, ri], [st + 1, ri + 1], [2, 3]); // [M, B, 1, 1, nlat]
-  // comp0 = Σ (S D0 + i T D1), comp1 = Σ (i S D1 − T D0)
-  const c0Re = g.sub(part(D0, 0, 0), part(D1, 1, 1));
-  const c0Im = g.add(part(D0, 0, 1), part(D1, 1, 0));
-  const c1Re = g.neg(g.add(part(D1, 0, 1), part(D0, 1, 0)));
-  const c1Im = g.sub(part(D1, 0, 0), part(D0, 1, 1));
-  const comp0 = g.concat([c0Re, c0Im], 3);
-  const comp1 = g.concat([c1Re, c1Im], 3);
-  const F = g.reshape(g.concat([comp0, comp1], 2), [mmax, -1, nlat]); // [M, B·2comp·2c, nlat]
-  return g.reshape(toGrid(g, plan, F), [...lead, nlat, nlon]);
+  const st = (t: Tensor) => g.transpose(g.reshape(t, [-1, 2, lmax, mmax]), [1, 0, 2, 3]); // [2 (s,t), B, L, M]
+  const f = vectorSynthesis(g, plan, lmToPacked(g, plan, { re: st(c.re), im: st(c.im) })); // [nlon, 2·B, nlat_f]
+  const t = g.transpose(g.reshape(f, [nlon, 2, -1, nlat]), [2, 1, 3, 0]); // [B, 2, nlat_f, nlon]
+  return g.reshape(g.gather(t, unfoldIndex(plan), 2), [...lead, 2, nlat, nlon]);
 }
