@@ -6,8 +6,10 @@
 //   grid (internal)   [nlon, Bf, nlat_f]  longitude outermost, the batch Bf in the middle, latitude innermost in
 //                     *folded* order: north rows 0..h0−1, the equator row (odd nlat), then the south rows from the
 //                     pole upwards (row nlat−1, nlat−2, …), so that mirror rows sit at the same offset in both halves.
-//   spectra (packed)  a list of blocks [g, 2·Bf, nl]: g orders m (one parity) × (re/im, batch) × nl degrees l of
-//                     one equatorial parity; `ShtPlan.blocks` says which (m, l) each entry holds.
+//   spectra (packed)  a list of blocks, one per group of g orders m (one parity) and degrees l of one equatorial
+//                     parity; `ShtPlan.blocks` says which (m, l) each entry holds. Two orientations:
+//                     'batch-major' [g, 2·Bf, nl] (tables as prepacked GEMM right operands: best for small batches)
+//                     'degree-major' [g, nl, 2·Bf] (degree outermost: channel contractions per l are plain GEMMs).
 // The public layout (…, nlat, nlon) ↔ (…, lmax, mmax) of torch-harmonics is converted at the boundary only
 // (`toInternal`, `fromInternal`, `packedToLM`, `lmToPacked`). Conventions are torch-harmonics v0.6.3's.
 import { type DType, type Dim, type Tensor, Graph, GraphError, formatShape } from '../engine/graph.ts';
@@ -33,6 +35,8 @@ export interface ShtGraphOptions extends ShtOptions {
   dtype?: 'float32' | 'float64';
   /** orders m per Legendre MatMul group; default 1 (2-D constant tables, packed once by onnxruntime) */
   groupSize?: number;
+  /** orientation of the packed spectral blocks (see the file header); default 'batch-major' */
+  blockLayout?: 'batch-major' | 'degree-major';
   /** longitude transform: one DFT MatMul ('direct'), two MatMul stages n = n1·n2 ('factorised'), or 'auto' */
   dft?: 'auto' | 'direct' | 'factorised';
   /** first factor n1 of nlon for the factorised DFT (even; default chosen by a flop model) */
@@ -231,6 +235,7 @@ export class ShtPlan {
   readonly nHalf: number; // symmetric rows (incl. the equator row when nlat is odd)
   readonly nHalfAnti: number; // antisymmetric rows
   readonly groupSize: number;
+  readonly blockLayout: 'batch-major' | 'degree-major';
   /** internal (folded) row r holds grid row foldedRows[r] */
   readonly foldedRows: number[];
   private tables = new Map<string, Float64Tensor>();
@@ -246,6 +251,9 @@ export class ShtPlan {
     if (this.dtype !== 'float32' && this.dtype !== 'float64') throw new GraphError(`SHT: dtype must be float32 or float64, got ${this.dtype}`);
     this.dft = planDft(nlon, mmax, options.dft ?? 'auto', options.dftFactor);
     this.groupSize = options.groupSize ?? 1;
+    this.blockLayout = options.blockLayout ?? 'batch-major';
+    if (this.blockLayout !== 'batch-major' && this.blockLayout !== 'degree-major')
+      throw new GraphError(`SHT: blockLayout must be 'batch-major' or 'degree-major', got ${String(this.blockLayout)}`);
     if (!Number.isInteger(this.groupSize) || this.groupSize < 1) throw new GraphError(`SHT: groupSize must be a positive integer, got ${this.groupSize}`);
     this.nHalf = Math.ceil(nlat / 2);
     this.nHalfAnti = Math.floor(nlat / 2);
@@ -364,15 +372,27 @@ function joinSymAnti(g: Graph, plan: ShtPlan, S: Tensor, A: Tensor | null): Tens
 }
 
 /** Legendre analysis with table component d: sym/anti parts [Mo, 2Bf, rows] → blocks [g, 2Bf, nl]. */
-function analysisBlocks(g: Graph, plan: ShtPlan, parts: { sym: Tensor; anti: Tensor | null }, kind: 'sf' | 'vf', d: number, flip: boolean): Packed {
+function analysisBlocks(g: Graph, plan: ShtPlan, parts: { sym: Tensor; anti: Tensor | null }, kind: 'sf' | 'vf', d: number, flip: boolean, layout = plan.blockLayout): Packed {
   const dtype = plan.dtype;
   return plan.blocks.map((b) => {
     const symmetric = (b.parity === 'even') !== flip;
     const src = symmetric ? parts.sym : parts.anti;
     const gsz = b.ms.length;
-    if (!src) return zerosMid(g, gsz, b.ls.length, parts.sym, dtype);
+    const degreeMajor = layout === 'degree-major';
+    if (!src) {
+      const z = zerosMid(g, gsz, b.ls.length, parts.sym, dtype); // [g, 2Bf, nl]
+      return degreeMajor ? g.transpose(z, [0, 2, 1]) : z;
+    }
     const rows = src.shape[2] as number;
     const xs = g.slice(src, [b.i0], [b.i0 + gsz], [0]); // [g, 2Bf, rows]; sibling slices are exported as one Split
+    if (degreeMajor) {
+      // W [g, nl, rows] @ xsᵀ: onnxruntime fuses the transpose into the GEMM
+      const table = plan.blockTable(kind, d, b, rows, true);
+      const xt = g.transpose(xs, [0, 2, 1]);
+      return gsz === 1
+        ? g.reshape(g.matmul(g.constant(table, [b.ls.length, rows], dtype), g.reshape(xt, [rows, -1])), [1, b.ls.length, -1])
+        : g.matmul(g.constant(table, [gsz, b.ls.length, rows], dtype), xt);
+    }
     const table = plan.blockTable(kind, d, b, rows, false);
     // one order per block: a 2-D constant right operand, which onnxruntime packs once at load (≈3× faster here)
     return gsz === 1
@@ -385,7 +405,7 @@ function analysisBlocks(g: Graph, plan: ShtPlan, parts: { sym: Tensor; anti: Ten
  * Legendre synthesis of blocks [g, 2Bf, nl] with table component d → per group the symmetric [g, 2Bf, h] and
  * antisymmetric [g, 2Bf, h0] parts, keyed `${i0}:sym|anti` (callers may add several before `assembleParts`).
  */
-function synthesisParts(g: Graph, plan: ShtPlan, blocks: Packed, kind: 'si' | 'vi', d: number, flip: boolean): Map<string, Tensor> {
+function synthesisParts(g: Graph, plan: ShtPlan, blocks: Packed, kind: 'si' | 'vi', d: number, flip: boolean, layout = plan.blockLayout): Map<string, Tensor> {
   const dtype = plan.dtype;
   const parts = new Map<string, Tensor>();
   plan.blocks.forEach((b, bi) => {
@@ -394,10 +414,12 @@ function synthesisParts(g: Graph, plan: ShtPlan, blocks: Packed, kind: 'si' | 'v
     if (rows === 0) return;
     const gsz = b.ms.length;
     const table = plan.blockTable(kind, d, b, rows, true);
+    // degree-major blocks are transposed into the GEMM (fused by onnxruntime), the table stays the packed right operand
+    const c = layout === 'degree-major' ? g.transpose(blocks[bi], [0, 2, 1]) : blocks[bi]; // [g, 2Bf, nl]
     const y =
       gsz === 1
-        ? g.matmul(blocks[bi], g.constant(table, [b.ls.length, rows], dtype))
-        : g.matmul(blocks[bi], g.constant(table, [gsz, b.ls.length, rows], dtype)); // [g, 2Bf, rows]
+        ? g.matmul(c, g.constant(table, [b.ls.length, rows], dtype))
+        : g.matmul(c, g.constant(table, [gsz, b.ls.length, rows], dtype)); // [g, 2Bf, rows]
     const key = `${b.i0}:${symmetric ? 'sym' : 'anti'}`;
     const prev = parts.get(key);
     parts.set(key, prev ? g.add(prev, y) : y);
@@ -415,8 +437,10 @@ function addParts(g: Graph, a: Map<string, Tensor>, b: Map<string, Tensor>, sign
 }
 
 /** Concatenates per-group parts in DFT order (zeros where a group has none) and joins the halves → [Mo, 2Bf, nlat_f]. */
-function assembleParts(g: Graph, plan: ShtPlan, parts: Map<string, Tensor>, like: Tensor): Tensor {
+function assembleParts(g: Graph, plan: ShtPlan, parts: Map<string, Tensor>): Tensor {
   const dtype = plan.dtype;
+  const like = parts.values().next().value as Tensor; // any part: [g, 2Bf, rows]
+  if (!like) throw new GraphError('SHT synthesis: no spectral blocks contribute (lmax too small for this grid?)');
   const one = (which: 'sym' | 'anti', rows: number): Tensor => {
     const pieces: Tensor[] = [];
     let pos = 0;
@@ -445,8 +469,11 @@ function checkPacked(op: string, plan: ShtPlan, blocks: Packed): void {
   if (blocks.length !== plan.blocks.length) throw new GraphError(`${op}: expected ${plan.blocks.length} spectral blocks, got ${blocks.length}`);
   blocks.forEach((t, i) => {
     const b = plan.blocks[i];
-    if (t.rank !== 3 || t.shape[0] !== b.ms.length || t.shape[2] !== b.ls.length || t.dtype !== plan.dtype)
-      throw new GraphError(`${op}: block ${i} must be ${plan.dtype} [${b.ms.length}, 2·Bf, ${b.ls.length}], got ${t.dtype} ${formatShape(t.shape)}`);
+    const lAxis = plan.blockLayout === 'degree-major' ? 1 : 2;
+    if (t.rank !== 3 || t.shape[0] !== b.ms.length || t.shape[lAxis] !== b.ls.length || t.dtype !== plan.dtype)
+      throw new GraphError(
+        `${op}: block ${i} must be ${plan.dtype} ${plan.blockLayout === 'degree-major' ? `[${b.ms.length}, ${b.ls.length}, 2·Bf]` : `[${b.ms.length}, 2·Bf, ${b.ls.length}]`}, got ${t.dtype} ${formatShape(t.shape)}`,
+      );
   });
 }
 
@@ -459,16 +486,16 @@ export function analysis(g: Graph, plan: ShtPlan, x: Tensor): Packed {
 /** Scalar synthesis in the internal layout: packed blocks [g, 2·Bf, nl] → grid [nlon, Bf, nlat_f]. */
 export function synthesis(g: Graph, plan: ShtPlan, blocks: Packed): Tensor {
   checkPacked('synthesis', plan, blocks);
-  return idftGrid(g, plan, assembleParts(g, plan, synthesisParts(g, plan, blocks, 'si', 0, false), blocks[0]));
+  return idftGrid(g, plan, assembleParts(g, plan, synthesisParts(g, plan, blocks, 'si', 0, false)));
 }
 
 /** Vector analysis: internal grid [nlon, 2 (v_θ, v_λ)·Bf, nlat_f] → blocks [g, (re/im, s/t, Bf), nl]. */
 export function vectorAnalysis(g: Graph, plan: ShtPlan, v: Tensor): Packed {
   checkInternal('vectorAnalysis', plan, v);
   const parts = symAnti(g, plan, dftGrid(g, plan, v)); // axis 1 = (re/im, comp, Bf)
-  const A0 = analysisBlocks(g, plan, parts, 'vf', 0, true); // ∂θ tables: parity flipped
-  const A1 = analysisBlocks(g, plan, parts, 'vf', 1, false);
-  return A0.map((a0, i) => {
+  const A0 = analysisBlocks(g, plan, parts, 'vf', 0, true, 'batch-major'); // ∂θ tables: parity flipped
+  const A1 = analysisBlocks(g, plan, parts, 'vf', 1, false, 'batch-major');
+  return toLayout(g, plan, A0.map((a0, i) => {
     const gsz = a0.shape[0] as number;
     const nl = a0.shape[2] as number;
     const r0 = g.reshape(a0, [gsz, 2, 2, -1, nl]);
@@ -482,12 +509,23 @@ export function vectorAnalysis(g: Graph, plan: ShtPlan, v: Tensor): Packed {
     const re = g.concat([sRe, tRe], 2);
     const im = g.concat([sIm, tIm], 2);
     return g.reshape(g.concat([re, im], 1), [gsz, -1, nl]);
-  });
+  }));
+}
+
+/** Batch-major blocks → the plan's layout. */
+function toLayout(g: Graph, plan: ShtPlan, blocks: Packed): Packed {
+  return plan.blockLayout === 'degree-major' ? blocks.map((b) => g.transpose(b, [0, 2, 1])) : blocks;
+}
+
+/** The plan's layout → batch-major blocks. */
+function toBatchMajor(g: Graph, plan: ShtPlan, blocks: Packed): Packed {
+  return plan.blockLayout === 'degree-major' ? blocks.map((b) => g.transpose(b, [0, 2, 1])) : blocks;
 }
 
 /** Vector synthesis: blocks [g, (re/im, s/t, Bf), nl] → internal grid [nlon, 2 (v_θ, v_λ)·Bf, nlat_f]. */
 export function vectorSynthesis(g: Graph, plan: ShtPlan, blocks: Packed): Tensor {
   checkPacked('vectorSynthesis', plan, blocks);
+  blocks = toBatchMajor(g, plan, blocks);
   const split = (t: Tensor) => g.reshape(t, [t.shape[0] as number, 2, -1, t.shape[2] as number]); // [g, 2, K, nl]
   const sel = (t: Tensor, st: number) => {
     const gsz = t.shape[0] as number;
@@ -502,12 +540,13 @@ export function vectorSynthesis(g: Graph, plan: ShtPlan, blocks: Packed): Tensor
   const S = blocks.map((b) => sel(b, 0));
   const T = blocks.map((b) => sel(b, 1));
   // comp0 = Σ (S D0 + i T D1), comp1 = Σ (i S D1 − T D0)
-  const comp0 = addParts(g, synthesisParts(g, plan, S, 'vi', 0, true), synthesisParts(g, plan, T.map(timesI), 'vi', 1, false), 1);
-  const comp1 = addParts(g, synthesisParts(g, plan, S.map(timesI), 'vi', 1, false), synthesisParts(g, plan, T, 'vi', 0, true), -1);
+  const bm = 'batch-major';
+  const comp0 = addParts(g, synthesisParts(g, plan, S, 'vi', 0, true, bm), synthesisParts(g, plan, T.map(timesI), 'vi', 1, false, bm), 1);
+  const comp1 = addParts(g, synthesisParts(g, plan, S.map(timesI), 'vi', 1, false, bm), synthesisParts(g, plan, T, 'vi', 0, true, bm), -1);
   const { nlat } = plan.config.grid;
   const Mo = plan.dft.order.length;
-  const F0 = g.reshape(assembleParts(g, plan, comp0, S[0]), [Mo, 2, 1, -1, nlat]);
-  const F1 = g.reshape(assembleParts(g, plan, comp1, S[0]), [Mo, 2, 1, -1, nlat]);
+  const F0 = g.reshape(assembleParts(g, plan, comp0), [Mo, 2, 1, -1, nlat]);
+  const F1 = g.reshape(assembleParts(g, plan, comp1), [Mo, 2, 1, -1, nlat]);
   return idftGrid(g, plan, g.reshape(g.concat([F0, F1], 2), [Mo, -1, nlat])); // [nlon, (comp, Bf), nlat_f]
 }
 
@@ -539,9 +578,10 @@ export function packedToLM(g: Graph, plan: ShtPlan, blocks: Packed, lead: readon
   const flat: Tensor[] = [];
   const position = new Int32Array(2 * lmax * mmax).fill(-1);
   let offset = 0;
+  const bmBlocks = toBatchMajor(g, plan, blocks);
   plan.blocks.forEach((b, bi) => {
     const n = b.ms.length * 2 * b.ls.length;
-    const blk = blocks[bi];
+    const blk = bmBlocks[bi];
     flat.push(g.reshape(g.transpose(g.reshape(blk, [blk.shape[0] as number, 2, -1, blk.shape[2] as number]), [2, 0, 1, 3]), [-1, n])); // [Bf, g·2·nl]
     b.ms.forEach((m, i) =>
       [0, 1].forEach((c) => b.ls.forEach((l, j) => (position[(c * lmax + l) * mmax + m] = offset + (i * 2 + c) * b.ls.length + j))),
@@ -563,12 +603,12 @@ export function lmToPacked(g: Graph, plan: ShtPlan, c: ComplexPair): Packed {
   const re = g.reshape(c.re, [-1, 1, lmax * mmax]);
   const im = g.reshape(c.im, [-1, 1, lmax * mmax]);
   const t = g.reshape(g.concat([re, im], 1), [-1, 2 * lmax * mmax]); // [Bf, 2·L·M]
-  return plan.blocks.map((b) => {
+  return toLayout(g, plan, plan.blocks.map((b) => {
     const idx: number[] = [];
     b.ms.forEach((m) => [0, 1].forEach((cc) => b.ls.forEach((l) => idx.push((cc * lmax + l) * mmax + m))));
     const blk = g.transpose(g.reshape(g.gather(t, idx, 1), [-1, b.ms.length, 2, b.ls.length]), [1, 2, 0, 3]); // [g, 2, Bf, nl]
     return g.reshape(blk, [b.ms.length, -1, b.ls.length]);
-  });
+  }));
 }
 
 function gridLead(op: string, plan: ShtPlan, x: Tensor, vector: boolean): Dim[] {

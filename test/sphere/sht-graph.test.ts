@@ -31,18 +31,19 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-type Variant = { dtype: 'float32' | 'float64'; dft: ShtGraphOptions['dft']; groupSize?: number };
+type Variant = { dtype: 'float32' | 'float64'; dft: ShtGraphOptions['dft']; groupSize?: number; blockLayout?: ShtGraphOptions['blockLayout'] };
 const variants: Variant[] = [
   { dtype: 'float64', dft: 'direct' },
   { dtype: 'float64', dft: 'factorised', groupSize: 3 },
+  { dtype: 'float64', dft: 'direct', groupSize: 2, blockLayout: 'degree-major' },
   { dtype: 'float32', dft: 'factorised' },
 ];
 
 for (const c of index.sht) {
   for (const v of variants) {
-    test(`graph SHT ${c.file} ${v.dtype} ${v.dft}${v.groupSize ? ` groups of ${v.groupSize}` : ''} reproduces torch-harmonics`, async () => {
+    test(`graph SHT ${c.file} ${v.dtype} ${v.dft}${v.groupSize ? ` groups of ${v.groupSize}` : ''}${v.blockLayout ? ` ${v.blockLayout}` : ''} reproduces torch-harmonics`, async () => {
       const t = loadSafetensors(new URL(c.file, dir).pathname).tensors;
-      const plan = new ShtPlan({ kind: c.grid, nlat: c.nlat, nlon: c.nlon }, { lmax: c.lmax, mmax: c.mmax, norm: c.norm, csphase: c.csphase, dtype: v.dtype, dft: v.dft, groupSize: v.groupSize });
+      const plan = new ShtPlan({ kind: c.grid, nlat: c.nlat, nlon: c.nlon }, { lmax: c.lmax, mmax: c.mmax, norm: c.norm, csphase: c.csphase, dtype: v.dtype, dft: v.dft, groupSize: v.groupSize, blockLayout: v.blockLayout });
       const g = new Graph('sht-fixture');
       const dt = v.dtype;
       const x = g.input('x', dt, [2, c.nlat, c.nlon]);
@@ -120,7 +121,8 @@ test('graph SHT runs with a symbolic batch and band-limited fields round-trip (a
 });
 
 test('gradients of the graph SHTs match finite differences', async () => {
-  const plan = new ShtPlan({ kind: 'legendre-gauss', nlat: 6, nlon: 12 }, { lmax: 5, mmax: 5, dtype: 'float64', dft: 'factorised', groupSize: 2 });
+  for (const blockLayout of ['batch-major', 'degree-major'] as const) {
+  const plan = new ShtPlan({ kind: 'legendre-gauss', nlat: 6, nlon: 12 }, { lmax: 5, mmax: 5, dtype: 'float64', dft: 'factorised', groupSize: 2, blockLayout });
   const fwd = await gradCheck({
     inputs: [{ name: 'x', shape: [2, 6, 12] }],
     build: (g, [x]) => {
@@ -142,4 +144,5 @@ test('gradients of the graph SHTs match finite differences', async () => {
     },
   });
   assert.ok(vec.relErr < 1e-6, `vector: ${vec.relErr}`);
+  }
 });
