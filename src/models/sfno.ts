@@ -1,0 +1,454 @@
+// The spherical Fourier neural operator (SFNO) of torch-harmonics v0.6.3 as an engine graph batched over members,
+// working in the sphere layer's internal layout; parameters keep PyTorch's state_dict names and shapes.
+//
+// Internal activations are [nlon, C, N·nlat_f]: longitude outermost, then channels, then (member, folded latitude),
+// so that a 1×1 convolution is W[C', C] @ x (one GEMM per longitude), and [nlon, C·N, nlat_f] is the sphere
+// layer's internal grid with Bf = (C outer, N inner). Spectral blocks are degree-major [g, nl, 2·C·N] and the
+// Driscoll–Healy contraction is one batched GEMM per block with the real form of the complex weight.
+import { type Dim, type Tensor, Graph, GraphError } from '../engine/graph.ts';
+import { keyFromSeed, normalFill, streamKey } from '../engine/random.ts';
+import { type Grid, type GridKind, GRID_KINDS } from '../sphere/grid.ts';
+import { type Packed, ShtPlan, analysis, synthesis } from '../sphere/sht.ts';
+
+export type SfnoOperator = 'driscoll-healy' | 'diagonal';
+export type SfnoActivation = 'relu' | 'gelu' | 'identity';
+export type SfnoNorm = 'none' | 'layer_norm' | 'instance_norm';
+export type SfnoPosEmbed = 'none' | 'latlon' | 'lat' | 'const';
+
+/** Architecture of one SFNO (torch-harmonics v0.6.3 `SphericalFourierNeuralOperatorNet` arguments, camel-cased). */
+export interface SfnoConfig {
+  /** input/output grid [nlat, nlon] */
+  imgSize: [number, number];
+  /** input/output grid kind; the internal grid is always Legendre–Gauss */
+  grid: GridKind;
+  scaleFactor: number;
+  inChans: number;
+  outChans: number;
+  embedDim: number;
+  numLayers: number;
+  operatorType: SfnoOperator;
+  activation: SfnoActivation;
+  useMlp: boolean;
+  mlpRatio: number;
+  normalization: SfnoNorm;
+  bigSkip: boolean;
+  posEmbed: SfnoPosEmbed;
+  hardThresholdingFraction: number;
+}
+
+export const SFNO_DEFAULTS: Omit<SfnoConfig, 'imgSize' | 'inChans' | 'outChans'> = {
+  grid: 'equiangular',
+  scaleFactor: 3,
+  embedDim: 256,
+  numLayers: 4,
+  operatorType: 'driscoll-healy',
+  activation: 'relu',
+  useMlp: true,
+  mlpRatio: 2,
+  normalization: 'none',
+  bigSkip: false,
+  posEmbed: 'none',
+  hardThresholdingFraction: 1,
+};
+
+export class SfnoConfigError extends Error {
+  override name = 'SfnoConfigError';
+}
+
+function fail(field: string, value: unknown, expected: string): never {
+  throw new SfnoConfigError(`sfno config: ${field} = ${JSON.stringify(value)} is invalid; expected ${expected}`);
+}
+
+function posInt(o: Record<string, unknown>, k: string): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(k, v, 'a positive integer');
+  return v;
+}
+
+function oneOf<T extends string>(o: Record<string, unknown>, k: string, allowed: readonly T[]): T {
+  const v = o[k];
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) fail(k, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+  return v as T;
+}
+
+function bool(o: Record<string, unknown>, k: string): boolean {
+  const v = o[k];
+  if (typeof v !== 'boolean') fail(k, v, 'true or false');
+  return v;
+}
+
+/** Validates a (partial) configuration, fills defaults and checks that the derived sizes make sense. */
+export function resolveSfnoConfig(input: unknown): SfnoConfig {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new SfnoConfigError(`sfno config: expected an object, got ${JSON.stringify(input)}`);
+  const known = new Set([...Object.keys(SFNO_DEFAULTS), 'imgSize', 'inChans', 'outChans']);
+  for (const k of Object.keys(input)) if (!known.has(k)) throw new SfnoConfigError(`sfno config: unknown field '${k}' (known: ${[...known].join(', ')})`);
+  const o = { ...SFNO_DEFAULTS, ...(input as Record<string, unknown>) } as Record<string, unknown>;
+  const img = o.imgSize;
+  if (!Array.isArray(img) || img.length !== 2 || !img.every((d) => Number.isInteger(d) && d >= 2)) fail('imgSize', img, '[nlat, nlon] with integers ≥ 2');
+  const c: SfnoConfig = {
+    imgSize: [img[0] as number, img[1] as number],
+    grid: oneOf(o, 'grid', GRID_KINDS),
+    scaleFactor: posInt(o, 'scaleFactor'),
+    inChans: posInt(o, 'inChans'),
+    outChans: posInt(o, 'outChans'),
+    embedDim: posInt(o, 'embedDim'),
+    numLayers: posInt(o, 'numLayers'),
+    operatorType: oneOf(o, 'operatorType', ['driscoll-healy', 'diagonal'] as const),
+    activation: oneOf(o, 'activation', ['relu', 'gelu', 'identity'] as const),
+    useMlp: bool(o, 'useMlp'),
+    mlpRatio: o.mlpRatio as number,
+    normalization: oneOf(o, 'normalization', ['none', 'layer_norm', 'instance_norm'] as const),
+    bigSkip: bool(o, 'bigSkip'),
+    posEmbed: oneOf(o, 'posEmbed', ['none', 'latlon', 'lat', 'const'] as const),
+    hardThresholdingFraction: o.hardThresholdingFraction as number,
+  };
+  if (typeof c.mlpRatio !== 'number' || !(c.mlpRatio > 0) || !Number.isInteger(Math.floor(c.embedDim * c.mlpRatio)) || Math.floor(c.embedDim * c.mlpRatio) < 1)
+    fail('mlpRatio', c.mlpRatio, 'a positive number with embedDim·mlpRatio ≥ 1');
+  if (typeof c.hardThresholdingFraction !== 'number' || !(c.hardThresholdingFraction > 0 && c.hardThresholdingFraction <= 1))
+    fail('hardThresholdingFraction', c.hardThresholdingFraction, 'a number in (0, 1]');
+  const d = sfnoDims(c);
+  if (d.h < 1 || d.w < 2) fail('scaleFactor', c.scaleFactor, `a factor leaving an internal grid of at least 1×2 (imgSize ${c.imgSize.join('×')} / ${c.scaleFactor} = ${d.h}×${d.w})`);
+  if (d.modes < 1) fail('hardThresholdingFraction', c.hardThresholdingFraction, `a value leaving at least one mode (internal grid ${d.h}×${d.w})`);
+  return c;
+}
+
+/** torch-harmonics' constructor keywords (snake_case, as in a fixture's index.json) → SfnoConfig. */
+export function sfnoConfigFromTorch(t: Record<string, unknown>): SfnoConfig {
+  const map: Record<string, string> = {
+    img_size: 'imgSize', grid: 'grid', scale_factor: 'scaleFactor', in_chans: 'inChans', out_chans: 'outChans',
+    embed_dim: 'embedDim', num_layers: 'numLayers', operator_type: 'operatorType', activation_function: 'activation',
+    use_mlp: 'useMlp', mlp_ratio: 'mlpRatio', normalization_layer: 'normalization', big_skip: 'bigSkip', pos_embed: 'posEmbed',
+    hard_thresholding_fraction: 'hardThresholdingFraction',
+  };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(t)) {
+    const name = map[k];
+    if (!name) throw new SfnoConfigError(`sfno config: torch-harmonics keyword '${k}' is not supported (supported: ${Object.keys(map).join(', ')})`);
+    // v0.6.3: pos_embed True means a full (lat, lon) embedding, False none
+    out[name] = name === 'posEmbed' && typeof v === 'boolean' ? (v ? 'latlon' : 'none') : v;
+  }
+  return resolveSfnoConfig(out);
+}
+
+/** Derived sizes: internal grid h × w and the number of spectral modes L = M. */
+export function sfnoDims(c: Pick<SfnoConfig, 'imgSize' | 'scaleFactor' | 'hardThresholdingFraction'>): { h: number; w: number; modes: number } {
+  const h = Math.floor(c.imgSize[0] / c.scaleFactor);
+  const w = Math.floor(c.imgSize[1] / c.scaleFactor);
+  const modesLat = Math.floor(h * c.hardThresholdingFraction);
+  const modesLon = Math.floor(Math.floor(w / 2) * c.hardThresholdingFraction);
+  return { h, w, modes: Math.min(modesLat, modesLon) };
+}
+
+/** Parameter names and shapes in torch-harmonics v0.6.3's state_dict order. */
+export function sfnoParameterShapes(c: SfnoConfig): Map<string, number[]> {
+  const { h, w, modes } = sfnoDims(c);
+  const [nlat, nlon] = c.imgSize;
+  const E = c.embedDim;
+  const hidden = Math.floor(E * c.mlpRatio);
+  const s = new Map<string, number[]>();
+  if (c.posEmbed === 'latlon') s.set('pos_embed', [1, E, nlat, nlon]);
+  else if (c.posEmbed === 'lat') s.set('pos_embed', [1, E, nlat, 1]);
+  else if (c.posEmbed === 'const') s.set('pos_embed', [1, E, 1, 1]);
+  s.set('encoder.0.weight', [E, c.inChans, 1, 1]);
+  for (let i = 0; i < c.numLayers; i++) {
+    const b = `blocks.${i}`;
+    s.set(`${b}.filter.filter.weight`, c.operatorType === 'diagonal' ? [E, E, modes, modes, 2] : [E, E, modes, 2]);
+    s.set(`${b}.filter.filter.bias`, [1, E, 1, 1]);
+    const normShape = i === c.numLayers - 1 ? [nlat, nlon] : [h, w];
+    const norm = (k: string) => {
+      if (c.normalization === 'instance_norm') {
+        s.set(`${b}.${k}.weight`, [E]);
+        s.set(`${b}.${k}.bias`, [E]);
+      } else if (c.normalization === 'layer_norm') {
+        s.set(`${b}.${k}.weight`, normShape);
+        s.set(`${b}.${k}.bias`, normShape);
+      }
+    };
+    norm('norm0');
+    if (c.useMlp) {
+      s.set(`${b}.mlp.fwd.0.weight`, [hidden, E, 1, 1]);
+      s.set(`${b}.mlp.fwd.0.bias`, [hidden]);
+      s.set(`${b}.mlp.fwd.2.weight`, [E, hidden, 1, 1]);
+    }
+    norm('norm1');
+  }
+  s.set('decoder.0.weight', [c.outChans, E + (c.bigSkip ? c.inChans : 0), 1, 1]);
+  return s;
+}
+
+/** Number of scalar parameters (complex weights count as two). */
+export function sfnoParameterCount(c: SfnoConfig): number {
+  let n = 0;
+  for (const s of sfnoParameterShapes(c).values()) n += s.reduce((a, b) => a * b, 1);
+  return n;
+}
+
+/**
+ * Fresh parameters initialised as torch-harmonics v0.6.3 does (distributions, not PyTorch's random stream): normal
+ * variates from the Philox generator keyed by `seed`, one stream per parameter (its index in state_dict order).
+ */
+export function initSfnoParameters(c: SfnoConfig, seed: number): Map<string, Float32Array> {
+  const key = keyFromSeed(seed);
+  const E = c.embedDim;
+  const hidden = Math.floor(E * c.mlpRatio);
+  const gain = c.activation === 'identity' ? 1 : 2;
+  const out = new Map<string, Float32Array>();
+  let index = 0;
+  for (const [name, shape] of sfnoParameterShapes(c)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const a = new Float32Array(n);
+    const stream = streamKey(0x5f0, index++);
+    const normal = (std: number) => {
+      normalFill(a, key, stream);
+      for (let i = 0; i < n; i++) a[i] *= std;
+    };
+    if (name === 'encoder.0.weight') normal(Math.sqrt(1 / c.inChans));
+    else if (name === 'decoder.0.weight') normal(Math.sqrt(1 / (E + (c.bigSkip ? c.inChans : 0))));
+    else if (name.endsWith('mlp.fwd.0.weight')) normal(Math.sqrt(2 / E));
+    else if (name.endsWith('mlp.fwd.2.weight')) normal(Math.sqrt(1 / hidden));
+    else if (name.endsWith('filter.filter.weight')) {
+      // complex N(0, 1) per component ½, times √(gain/in); ×√2 at index 0 of the second-to-last real axis
+      normal(Math.sqrt(gain / E / 2));
+      const inner = shape[shape.length - 2] * 2; // (L or M) × re/im
+      for (let base = 0; base < n; base += inner) {
+        a[base] *= Math.SQRT2;
+        a[base + 1] *= Math.SQRT2;
+      }
+    } else if (/norm[01]\.weight$/.test(name)) a.fill(1);
+    // pos_embed, biases: zero
+    out.set(name, a);
+  }
+  return out;
+}
+
+export interface SfnoBuildOptions {
+  /** orders per Legendre block (default 8) */
+  groupSize?: number;
+}
+
+/**
+ * A configured SFNO: its transforms (plans shared by every graph built from it) and graph builders. Parameters
+ * are tensors under their state_dict names with PyTorch shapes (constants for inference, inputs for training).
+ */
+export class Sfno {
+  readonly config: SfnoConfig;
+  /** transforms on the input/output grid (nlat × nlon, config.grid) */
+  readonly outer: ShtPlan;
+  /** transforms on the internal Legendre–Gauss grid h × w */
+  readonly inner: ShtPlan;
+  readonly dims: { h: number; w: number; modes: number };
+
+  constructor(config: SfnoConfig, options: SfnoBuildOptions = {}) {
+    this.config = resolveSfnoConfig(config);
+    this.dims = sfnoDims(this.config);
+    const { h, w, modes } = this.dims;
+    const [nlat, nlon] = this.config.imgSize;
+    const groupSize = options.groupSize ?? 8;
+    const make = (grid: Grid, dft: 'auto' | 'direct') =>
+      new ShtPlan(grid, { lmax: modes, mmax: modes, norm: 'ortho', csphase: true, dtype: 'float32', groupSize, blockLayout: 'degree-major', dft });
+    const outerGrid: Grid = { kind: this.config.grid, nlat, nlon };
+    const innerGrid: Grid = { kind: 'legendre-gauss', nlat: h, nlon: w };
+    let outer = make(outerGrid, 'auto');
+    let inner = make(innerGrid, 'auto');
+    if (!sameBlocks(outer, inner)) {
+      // spectra pass between the two grids' transforms: their packed blocks must hold the same (m, l)
+      outer = make(outerGrid, 'direct');
+      inner = make(innerGrid, 'direct');
+    }
+    if (!sameBlocks(outer, inner)) throw new GraphError('SFNO: the outer and inner transforms pack spectra differently');
+    this.outer = outer;
+    this.inner = sameGrid(outerGrid, innerGrid) ? outer : inner;
+  }
+
+  get parameterShapes(): Map<string, number[]> {
+    return sfnoParameterShapes(this.config);
+  }
+
+  /** Public [N, C, nlat, nlon] → internal [nlon, C, N·nlat_f] on the outer grid. */
+  toInternal(g: Graph, x: Tensor): Tensor {
+    const [nlat, nlon] = this.config.imgSize;
+    const C = x.shape[1] as number;
+    if (x.rank !== 4 || x.shape[2] !== nlat || x.shape[3] !== nlon) throw new GraphError(`SFNO: input must be [N, C, ${nlat}, ${nlon}], got [${x.shape.join(',')}]`);
+    const folded = g.gather(x, this.outer.foldedRows, 2); // [N, C, H_f, W]
+    return g.reshape(g.transpose(folded, [3, 1, 0, 2]), [nlon, C, -1]);
+  }
+
+  /** Internal [nlon, C, N·nlat_f] → public [N, C, nlat, nlon] (`n`: the batch size, symbolic or static). */
+  fromInternal(g: Graph, y: Tensor, n: Dim = 'N'): Tensor {
+    const [nlat, nlon] = this.config.imgSize;
+    const C = y.shape[1] as number;
+    const t = g.transpose(g.reshape(y, [nlon, C, n, nlat]), [2, 1, 3, 0]); // [N, C, H_f, W]
+    const unfold = new Array<number>(nlat);
+    this.outer.foldedRows.forEach((row, r) => (unfold[row] = r));
+    return g.gather(t, unfold, 2);
+  }
+
+  /** The network on internal activations: x [nlon, inChans, N·nlat_f] → [nlon, outChans, N·nlat_f]. */
+  forwardInternal(g: Graph, p: Map<string, Tensor>, x: Tensor): Tensor {
+    const c = this.config;
+    const shapes = this.parameterShapes;
+    for (const [name, shape] of shapes) {
+      const t = p.get(name);
+      if (!t) throw new GraphError(`SFNO: parameter '${name}' is missing`);
+      if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+        throw new GraphError(`SFNO: parameter '${name}' has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`);
+    }
+    const [nlat, nlon] = c.imgSize;
+    if (x.rank !== 3 || x.shape[0] !== nlon || x.shape[1] !== c.inChans)
+      throw new GraphError(`SFNO: internal input must be [${nlon}, ${c.inChans}, N·${nlat}], got [${x.shape.join(',')}]`);
+    const E = c.embedDim;
+    const P = (name: string) => p.get(name)!;
+    const mat = (name: string) => {
+      const s = shapes.get(name)!;
+      return g.reshape(P(name), [s[0], s[1]]);
+    };
+    const residualIn = x;
+    let h = g.matmul(mat('encoder.0.weight'), x); // [W, E, N·H]
+    if (c.posEmbed !== 'none') h = this.addPosEmbed(g, h, P('pos_embed'));
+    for (let i = 0; i < c.numLayers; i++) {
+      const fwdPlan = i === 0 ? this.outer : this.inner;
+      const invPlan = i === c.numLayers - 1 ? this.outer : this.inner;
+      const b = `blocks.${i}`;
+      const Hin = fwdPlan.config.grid.nlat;
+      const Win = fwdPlan.config.grid.nlon;
+      const Hout = invPlan.config.grid.nlat;
+      const Wout = invPlan.config.grid.nlon;
+      const X = analysis(g, fwdPlan, g.reshape(h, [Win, -1, Hin])); // Bf = (E, N)
+      const scaleResidual = Hin !== Hout || Win !== Wout;
+      const res = scaleResidual ? g.reshape(synthesis(g, invPlan, X), [Wout, E, -1]) : h;
+      const Y = this.contract(g, fwdPlan, X, P(`${b}.filter.filter.weight`));
+      let y = g.reshape(synthesis(g, invPlan, Y), [Wout, E, -1]);
+      y = g.add(y, g.reshape(P(`${b}.filter.filter.bias`), [1, E, 1]));
+      y = this.norm(g, y, `${b}.norm0`, p, invPlan);
+      y = this.act(g, y);
+      if (c.useMlp) {
+        const hidden = shapes.get(`${b}.mlp.fwd.0.weight`)![0];
+        let z = g.add(g.matmul(mat(`${b}.mlp.fwd.0.weight`), y), g.reshape(P(`${b}.mlp.fwd.0.bias`), [1, hidden, 1]));
+        z = this.act(g, z);
+        y = g.matmul(mat(`${b}.mlp.fwd.2.weight`), z);
+      }
+      y = this.norm(g, y, `${b}.norm1`, p, invPlan);
+      h = g.add(y, res);
+    }
+    const dec = mat('decoder.0.weight');
+    if (!c.bigSkip) return g.matmul(dec, h);
+    const dx = g.slice(dec, [0], [E], [1]);
+    const di = g.slice(dec, [E], [E + c.inChans], [1]);
+    return g.add(g.matmul(dx, h), g.matmul(di, residualIn));
+  }
+
+  /** The network in torch-harmonics' layout: x [N, inChans, nlat, nlon] → [N, outChans, nlat, nlon]. */
+  forward(g: Graph, p: Map<string, Tensor>, x: Tensor): Tensor {
+    return this.fromInternal(g, this.forwardInternal(g, p, this.toInternal(g, x)), x.shape[0]);
+  }
+
+  private act(g: Graph, x: Tensor): Tensor {
+    const a = this.config.activation;
+    return a === 'relu' ? g.relu(x) : a === 'gelu' ? g.gelu(x) : x;
+  }
+
+  /** A [.., H, W]-shaped parameter (leading dims 1 or E) → internal [W, C, 1, H_f] on `plan`'s grid. */
+  private gridParam(g: Graph, t: Tensor, plan: ShtPlan): Tensor {
+    const H = t.shape[t.rank - 2] as number;
+    const W = t.shape[t.rank - 1] as number;
+    const C = t.rank === 4 ? (t.shape[1] as number) : 1;
+    let u = g.reshape(t, [C, H, W]);
+    if (H > 1) u = g.gather(u, plan.foldedRows, 1);
+    return g.reshape(g.transpose(u, [2, 0, 1]), [W, C, 1, H]);
+  }
+
+  private addPosEmbed(g: Graph, h: Tensor, pe: Tensor): Tensor {
+    const [nlat, nlon] = this.config.imgSize;
+    const E = this.config.embedDim;
+    const x4 = g.reshape(h, [nlon, E, -1, nlat]);
+    return g.reshape(g.add(x4, this.gridParam(g, pe, this.outer)), [nlon, E, -1]);
+  }
+
+  /** Instance or layer norm on [W, E, N·H] (statistics per member and channel over the grid, eps 1e-6). */
+  private norm(g: Graph, y: Tensor, prefix: string, p: Map<string, Tensor>, plan: ShtPlan): Tensor {
+    const kind = this.config.normalization;
+    if (kind === 'none') return y;
+    const E = this.config.embedDim;
+    const { nlat: H, nlon: W } = plan.config.grid;
+    const x4 = g.reshape(y, [W, E, -1, H]);
+    const mean = g.reduceMean(x4, [0, 3], true);
+    const d = g.sub(x4, mean);
+    const variance = g.reduceMean(g.mul(d, d), [0, 3], true);
+    let z = g.mul(d, g.div(1, g.sqrt(g.add(variance, 1e-6))));
+    const wt = p.get(`${prefix}.weight`)!;
+    const bs = p.get(`${prefix}.bias`)!;
+    if (kind === 'instance_norm') {
+      z = g.add(g.mul(z, g.reshape(wt, [1, E, 1, 1])), g.reshape(bs, [1, E, 1, 1]));
+    } else {
+      z = g.add(g.mul(z, this.gridParam(g, wt, plan)), this.gridParam(g, bs, plan));
+    }
+    return g.reshape(z, [W, E, -1]);
+  }
+
+  /** Spectral contraction of packed blocks [g, nl, 2·E·N] with the filter weight. */
+  private contract(g: Graph, plan: ShtPlan, X: Packed, weight: Tensor): Packed {
+    const E = this.config.embedDim;
+    const L = this.dims.modes;
+    // real form of the complex weight: [[Wre, −Wim], [Wim, Wre]] acting on (re, im)·E
+    const realForm = (re: Tensor, im: Tensor, lead: number[]): Tensor => {
+      const top = g.concat([re, g.neg(im)], lead.length + 1);
+      const bottom = g.concat([im, re], lead.length + 1);
+      return g.concat([top, bottom], lead.length);
+    };
+    if (this.config.operatorType === 'driscoll-healy') {
+      // weight [O, I, L, 2] → [L, O, I] re / im
+      const wt = g.transpose(weight, [3, 2, 0, 1]); // [2, L, O, I]
+      const re = g.reshape(g.slice(wt, [0], [1], [0]), [L, E, E]);
+      const im = g.reshape(g.slice(wt, [1], [2], [0]), [L, E, E]);
+      const Wr = realForm(re, im, [L]); // [L, 2O, 2I]
+      return plan.blocks.map((b, i) => {
+        const nl = b.ls.length;
+        const Wb = g.slice(Wr, [b.ls[0]], [b.ls[nl - 1] + 1], [0], [2]); // [nl, 2O, 2I]
+        const xb = g.reshape(X[i], [b.ms.length, nl, 2 * E, -1]);
+        return g.reshape(g.matmul(Wb, xb), [b.ms.length, nl, -1]);
+      });
+    }
+    // diagonal: weight [O, I, L, M, 2] → [M, L, O, I] re / im
+    const wt = g.transpose(weight, [4, 3, 2, 0, 1]); // [2, M, L, O, I]
+    const re = g.reshape(g.slice(wt, [0], [1], [0]), [L, L, E, E]);
+    const im = g.reshape(g.slice(wt, [1], [2], [0]), [L, L, E, E]);
+    const Wr = realForm(re, im, [L, L]); // [M, L, 2O, 2I]
+    return plan.blocks.map((b, i) => {
+      const nl = b.ls.length;
+      const Wm = g.gather(Wr, b.ms, 0); // [g, L, 2O, 2I]
+      const Wb = g.slice(Wm, [b.ls[0]], [b.ls[nl - 1] + 1], [1], [2]); // [g, nl, 2O, 2I]
+      const xb = g.reshape(X[i], [b.ms.length, nl, 2 * E, -1]);
+      return g.reshape(g.matmul(Wb, xb), [b.ms.length, nl, -1]);
+    });
+  }
+}
+
+function sameGrid(a: Grid, b: Grid): boolean {
+  return a.kind === b.kind && a.nlat === b.nlat && a.nlon === b.nlon;
+}
+
+function sameBlocks(a: ShtPlan, b: ShtPlan): boolean {
+  if (a.blocks.length !== b.blocks.length) return false;
+  return a.blocks.every((x, i) => {
+    const y = b.blocks[i];
+    return x.parity === y.parity && x.ms.join() === y.ms.join() && x.ls.join() === y.ls.join();
+  });
+}
+
+/** Parameters as named constants of `g` (inference graphs: onnxruntime may prepack them). */
+export function constantParameters(g: Graph, c: SfnoConfig, values: Map<string, Float32Array>): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const [name, shape] of sfnoParameterShapes(c)) {
+    const v = values.get(name);
+    if (!v) throw new GraphError(`SFNO: parameter '${name}' is missing`);
+    out.set(name, g.initializer(name, v, shape));
+  }
+  return out;
+}
+
+/** Parameters as graph inputs of `g` under their own names (training graphs). */
+export function inputParameters(g: Graph, c: SfnoConfig): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const [name, shape] of sfnoParameterShapes(c)) out.set(name, g.input(name, 'float32', shape));
+  return out;
+}
