@@ -33,7 +33,7 @@ export interface ComplexPair {
 export interface ShtGraphOptions extends ShtOptions {
   /** working precision of the graph (tables are computed in float64 and rounded); default float32 */
   dtype?: 'float32' | 'float64';
-  /** orders m per Legendre MatMul group; default 1 (2-D constant tables, packed once by onnxruntime) */
+  /** orders m per Legendre MatMul group; default 8 for cache-sized tables, else 1 (2-D tables packed once by onnxruntime) */
   groupSize?: number;
   /** orientation of the packed spectral blocks (see the file header); default 'batch-major' */
   blockLayout?: 'batch-major' | 'degree-major';
@@ -250,7 +250,10 @@ export class ShtPlan {
     this.dtype = options.dtype ?? 'float32';
     if (this.dtype !== 'float32' && this.dtype !== 'float64') throw new GraphError(`SHT: dtype must be float32 or float64, got ${this.dtype}`);
     this.dft = planDft(nlon, mmax, options.dft ?? 'auto', options.dftFactor);
-    this.groupSize = options.groupSize ?? 1;
+    // one order per block (2-D tables that onnxruntime packs once) when the tables stream from memory; groups of
+    // orders (fewer nodes) when the half-triangle tables stay cache-sized — measured on 180×360 vs 721×1440 grids
+    const tableBytes = (lmax * mmax * nlat * (this.dtype === 'float64' ? 8 : 4)) / 4;
+    this.groupSize = options.groupSize ?? (tableBytes < 16 * 2 ** 20 ? 8 : 1);
     this.blockLayout = options.blockLayout ?? 'batch-major';
     if (this.blockLayout !== 'batch-major' && this.blockLayout !== 'degree-major')
       throw new GraphError(`SHT: blockLayout must be 'batch-major' or 'degree-major', got ${String(this.blockLayout)}`);
