@@ -318,7 +318,9 @@ export class Sfno {
       const res = scaleResidual ? g.reshape(synthesis(g, invPlan, X), [Wout, E, -1]) : h;
       const Y = this.contract(g, fwdPlan, X, P(`${b}.filter.filter.weight`));
       let y = g.reshape(synthesis(g, invPlan, Y), [Wout, E, -1]);
-      y = g.add(y, g.reshape(P(`${b}.filter.filter.bias`), [1, E, 1]));
+      // a per-channel constant is removed exactly by instance and layer norm (both subtract the grid mean per
+      // member and channel), so the spectral bias only enters without a norm; its gradient is then exactly zero
+      if (c.normalization === 'none') y = g.add(y, g.reshape(P(`${b}.filter.filter.bias`), [1, E, 1]));
       y = this.norm(g, y, `${b}.norm0`, p, invPlan);
       y = this.act(g, y);
       if (c.useMlp) {
@@ -344,7 +346,10 @@ export class Sfno {
 
   private act(g: Graph, x: Tensor): Tensor {
     const a = this.config.activation;
-    return a === 'relu' ? g.relu(x) : a === 'gelu' ? g.gelu(x) : x;
+    if (a === 'relu') return g.relu(x);
+    if (a === 'identity') return x;
+    // exact GELU written as x·(1 + erf(x/√2))·½, the pattern onnxruntime fuses into one Gelu kernel
+    return g.mul(g.mul(x, g.add(g.erf(g.div(x, Math.SQRT2)), 1)), 0.5);
   }
 
   /** A [.., H, W]-shaped parameter (leading dims 1 or E) → internal [W, C, 1, H_f] on `plan`'s grid. */
@@ -374,13 +379,15 @@ export class Sfno {
     const mean = g.reduceMean(x4, [0, 3], true);
     const d = g.sub(x4, mean);
     const variance = g.reduceMean(g.mul(d, d), [0, 3], true);
-    let z = g.mul(d, g.div(1, g.sqrt(g.add(variance, 1e-6))));
+    const rstd = g.div(1, g.sqrt(g.add(variance, 1e-6))); // [1, E, N, 1]
     const wt = p.get(`${prefix}.weight`)!;
     const bs = p.get(`${prefix}.bias`)!;
+    let z: Tensor;
     if (kind === 'instance_norm') {
-      z = g.add(g.mul(z, g.reshape(wt, [1, E, 1, 1])), g.reshape(bs, [1, E, 1, 1]));
+      // the affine weight folds into the small per-(channel, member) scale: two passes over the grid
+      z = g.add(g.mul(d, g.mul(rstd, g.reshape(wt, [1, E, 1, 1]))), g.reshape(bs, [1, E, 1, 1]));
     } else {
-      z = g.add(g.mul(z, this.gridParam(g, wt, plan)), this.gridParam(g, bs, plan));
+      z = g.add(g.mul(g.mul(d, rstd), this.gridParam(g, wt, plan)), this.gridParam(g, bs, plan));
     }
     return g.reshape(z, [W, E, -1]);
   }
