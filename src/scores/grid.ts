@@ -1,6 +1,8 @@
 // Shared types, input checks, latitude (area) weights and area-weighted means for the scores layer.
 // Grid arrays are (…, nlat, nlon) with row 0 northernmost; ensembles are member-major (M, nlat, nlon).
 
+import { areaWeights } from '../sphere/grid.ts';
+
 /** A numeric array the scores accept as input; all accumulation is done in Float64. */
 export type NumericArray = Float32Array | Float64Array;
 
@@ -56,31 +58,12 @@ export function checkLatitudeWeights(weights: Float64Array, nlat: number): void 
  * either direction (row 0 northernmost, i.e. decreasing, is the project convention).
  */
 export function latitudeWeights(latitudesDeg: ArrayLike<number>): Float64Array {
-  const n = latitudesDeg.length;
-  if (n < 1) throw new Error('latitudesDeg must hold at least one latitude');
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < latitudesDeg.length; i++) {
     const v = latitudesDeg[i]!;
     if (!Number.isFinite(v) || v < -90 || v > 90) throw new Error(`latitudesDeg[${i}] must be in [-90, 90], got ${v}`);
   }
-  const decreasing = n > 1 && latitudesDeg[0]! > latitudesDeg[1]!;
-  // Work on ascending latitudes like WB2, then map back to the caller's order.
-  const asc = new Float64Array(n);
-  for (let i = 0; i < n; i++) asc[i] = (decreasing ? latitudesDeg[n - 1 - i]! : latitudesDeg[i]!) * (Math.PI / 180);
-  for (let i = 1; i < n; i++) {
-    if (!(asc[i]! > asc[i - 1]!)) throw new Error(`latitudesDeg must be strictly monotone; problem at index ${i}`);
-  }
-  const w = new Float64Array(n);
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const lower = i === 0 ? -Math.PI / 2 : (asc[i - 1]! + asc[i]!) / 2;
-    const upper = i === n - 1 ? Math.PI / 2 : (asc[i]! + asc[i + 1]!) / 2;
-    w[i] = Math.sin(upper) - Math.sin(lower);
-    sum += w[i]!;
-  }
-  const mean = sum / n;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[decreasing ? n - 1 - i : i] = w[i]! / mean;
-  return out;
+  // one implementation of the WB2 rule, in the sphere layer (radians)
+  return areaWeights(Float64Array.from(latitudesDeg, (v) => (v * Math.PI) / 180));
 }
 
 /** cos(latitude) weights normalised to mean 1 (earth2studio / earth2mip convention; zero at the poles; §2.1). */
