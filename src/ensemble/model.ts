@@ -279,7 +279,16 @@ export class ToyNatureRun implements AnalysisSource {
     return out;
   }
 
-  async analysis(time: Hours): Promise<Float32Array> {
+  /** Serialises calls: the cache of states is extended in order even when callers overlap. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  analysis(time: Hours): Promise<Float32Array> {
+    const result = this.queue.then(() => this.analysisNow(time));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async analysisNow(time: Hours): Promise<Float32Array> {
     const k = (time - this.origin) / this.stepHours;
     if (!Number.isInteger(k) || k < 0) {
       throw new RangeError(`nature run: no analysis at ${isoFromHours(time)}; analyses exist every ${this.stepHours} h from ${isoFromHours(this.origin)}`);

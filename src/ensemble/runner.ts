@@ -1,0 +1,577 @@
+// The ensemble runner: units of work (init × checkpoint × member block) batched through each checkpoint's model,
+// members written to a Zarr v3 member store, streaming statistics per grid point and lead, a manifest that records a
+// unit only after its outputs are durable, and resume that ends byte-identical to an uninterrupted run.
+//
+// Run directory:  config.json (canonical config)  manifest.json  store.zarr/  partials/<unit>.json.deflate
+// Statistics are deterministic whatever the interruptions: each unit's accumulators go to its own partial file, and
+// an init's statistics are the merge of its units' partials in canonical unit order (see docs/formats.md).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { FieldStatistics, CLIMATE_PERCENTILES, encodeArray } from '../scores/streaming.ts';
+import { gridGeometry } from '../sphere/grid.ts';
+import {
+  type ZarrArray, type ZarrGroup, createZarrArray, createZarrStore, flushZarr, openZarrArray, openZarrStore,
+  readZarrRegion, sweepZarrTempFiles, writeZarrArray, writeZarrRegion,
+} from '../io/zarr.ts';
+import { type ForecastConfig, canonicalConfig } from './config.ts';
+import { type AnalysisSource, type ForecastModel, type Hours, channelUnits } from './model.ts';
+import { type MemberIdentity, type WorkUnit, memberCount, memberIdentity, workUnits } from './members.ts';
+import { initialStates, stepInBatches } from './perturb.ts';
+import { analysisKind, modelKind } from './registry.ts';
+
+export const STORE_DIR = 'store.zarr';
+export const MANIFEST_FILE = 'manifest.json';
+export const CONFIG_FILE = 'config.json';
+export const PARTIALS_DIR = 'partials';
+const MANIFEST_FORMAT = 'myriad-forecast-manifest';
+const STORE_FORMAT = 'myriad-member-store';
+/** Every model the ensemble layer runs takes 6-hour steps (checked when a model is loaded). */
+export const MODEL_STEP_HOURS = 6;
+
+interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  version: 1;
+  /** The store's metadata and coordinates are durable. */
+  created: boolean;
+  /** Units whose members and partial statistics are durable (sorted). */
+  units: string[];
+  /** Init indices whose merged statistics are durable (sorted). */
+  finalized: number[];
+}
+
+/** Progress of a run, reported after every unit. */
+export interface ForecastProgress {
+  unitsDone: number;
+  unitsTotal: number;
+  membersDone: number;
+  membersTotal: number;
+  /** Member-steps computed in this session and their rate. */
+  memberSteps: number;
+  memberStepsPerSecond: number;
+  /** Seconds left at the current rate (NaN before the first unit). */
+  etaSeconds: number;
+}
+
+export interface RunForecastOptions {
+  onProgress?: (p: ForecastProgress) => void;
+  /** Stop after this many units in this session (for tests and benchmarks); the run resumes later. */
+  maxUnits?: number;
+  /** Replace a run directory that holds a different config. */
+  overwrite?: boolean;
+}
+
+export interface RunSummary {
+  dir: string;
+  unitsRun: number;
+  unitsTotal: number;
+  complete: boolean;
+  memberSteps: number;
+  seconds: number;
+}
+
+// ------------------------------------------------------------------------------------------------ durable files
+
+/** Writes a file atomically and durably: temp file in the same directory, fsync, rename, fsync the directory. */
+export function writeFileDurable(file: string, data: string | Uint8Array): void {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const temp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const fd = fs.openSync(temp, 'wx');
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temp, file);
+  try {
+    const dfd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
+  } catch {
+    /* directories that refuse fsync */
+  }
+}
+
+function readManifest(dir: string): Manifest | undefined {
+  const f = path.join(dir, MANIFEST_FILE);
+  if (!fs.existsSync(f)) return undefined;
+  const m = JSON.parse(fs.readFileSync(f, 'utf8')) as Manifest;
+  if (m.format !== MANIFEST_FORMAT || m.version !== 1) throw new Error(`${f} is not a myriad forecast manifest (format ${JSON.stringify(m.format)}, version ${m.version})`);
+  return m;
+}
+
+function writeManifest(dir: string, m: Manifest): void {
+  const sorted: Manifest = { ...m, units: [...m.units].sort(compareUnitIds), finalized: [...m.finalized].sort((a, b) => a - b) };
+  writeFileDurable(path.join(dir, MANIFEST_FILE), `${JSON.stringify(sorted, null, 1)}\n`);
+}
+
+function unitOrder(id: string): number[] {
+  return id.slice(1).split(/-[cb]/).map(Number);
+}
+
+function compareUnitIds(a: string, b: string): number {
+  const x = unitOrder(a);
+  const y = unitOrder(b);
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return 0;
+}
+
+// ------------------------------------------------------------------------------------------------ the resolved run
+
+/** Lead times (hours) that are stored and scored: 0, every·step, … up to steps·step. */
+export function outputLeads(cfg: ForecastConfig, stepHours: number): number[] {
+  const out: number[] = [];
+  for (let s = 0; s <= cfg.steps; s += cfg.outputEvery) out.push(s * stepHours);
+  return out;
+}
+
+/** Default store tiles: at most 128 rows × 256 columns, as equal as the grid allows. */
+export function storeTiles(cfg: ForecastConfig): { tileLat: number; tileLon: number } {
+  const { nlat, nlon } = cfg.info.grid;
+  return {
+    tileLat: cfg.store.tileLat ?? Math.ceil(nlat / Math.ceil(nlat / 128)),
+    tileLon: cfg.store.tileLon ?? Math.ceil(nlon / Math.ceil(nlon / 256)),
+  };
+}
+
+/** A run's models (loaded on first use, one per checkpoint) and analyses. */
+export class RunContext {
+  readonly cfg: ForecastConfig;
+  private models = new Map<number, Promise<ForecastModel>>();
+  private analysesPromise?: Promise<AnalysisSource>;
+  private climate?: Promise<Map<string, Float64Array>>;
+
+  constructor(cfg: ForecastConfig) {
+    this.cfg = cfg;
+  }
+
+  model(checkpoint: number): Promise<ForecastModel> {
+    let m = this.models.get(checkpoint);
+    if (!m) {
+      const kind = modelKind(this.cfg.model.kind)!;
+      const file = this.cfg.checkpointFiles[checkpoint];
+      m = kind.load(file, { name: path.basename(file), threads: this.cfg.threads }).then((model) => {
+        if (model.stepHours !== MODEL_STEP_HOURS) throw new Error(`checkpoint ${file}: the model steps ${model.stepHours} h; the ensemble runner needs ${MODEL_STEP_HOURS}-h steps`);
+        return model;
+      });
+      this.models.set(checkpoint, m);
+    }
+    return m;
+  }
+
+  analyses(): Promise<AnalysisSource> {
+    this.analysesPromise ??= analysisKind(this.cfg.analyses.kind)!.open(this.cfg.analyses as Record<string, unknown>, this.cfg.info, this.cfg.threads);
+    return this.analysesPromise;
+  }
+
+  /** Per output channel, the (101, P) percentile-major M-climate from the analyses (numpy 'linear' percentiles). */
+  climatePercentiles(): Promise<Map<string, Float64Array>> {
+    this.climate ??= (async () => {
+      const out = new Map<string, Float64Array>();
+      const times = this.cfg.climateTimes;
+      if (!times) return out;
+      const src = await this.analyses();
+      const C = this.cfg.info.channels.length;
+      const P = this.cfg.info.grid.nlat * this.cfg.info.grid.nlon;
+      const samples: Float32Array[] = [];
+      for (const t of times) samples.push(await src.analysis(t));
+      const S = samples.length;
+      const col = new Float64Array(S);
+      for (const ch of this.cfg.channels) {
+        const c = this.cfg.info.channels.indexOf(ch);
+        const q = new Float64Array(CLIMATE_PERCENTILES * P);
+        for (let p = 0; p < P; p++) {
+          for (let s = 0; s < S; s++) col[s] = samples[s][c * P + p];
+          col.sort();
+          for (let k = 0; k < CLIMATE_PERCENTILES; k++) {
+            const pos = (k / (CLIMATE_PERCENTILES - 1)) * (S - 1);
+            const lo = Math.floor(pos);
+            const hi = Math.min(lo + 1, S - 1);
+            q[k * P + p] = col[lo] + (col[hi] - col[lo]) * (pos - lo);
+          }
+        }
+        out.set(ch, q);
+        void C;
+      }
+      return out;
+    })();
+    return this.climate;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ forecasting members
+
+/**
+ * Forecasts the given members (one init, one checkpoint) and calls `onLead(leadIndex, states)` with the batch
+ * [members, C, nlat, nlon] at every output lead (lead 0 = the perturbed initial states).
+ */
+export async function forecastMembers(
+  run: RunContext,
+  initIndex: number,
+  members: readonly MemberIdentity[],
+  onLead: (leadIndex: number, states: Float32Array) => Promise<void> | void,
+): Promise<number> {
+  const cfg = run.cfg;
+  const model = await run.model(members[0].checkpoint);
+  const analyses = await run.analyses();
+  const t0 = cfg.initHours[initIndex];
+  let states = await initialStates({ model, analyses, t0, runSeed: cfg.seed, layout: cfg.layout, spec: cfg.perturbationSpec, batchSize: cfg.ensemble.batchSize }, members);
+  await onLead(0, states);
+  let t: Hours = t0;
+  for (let s = 1; s <= cfg.steps; s++) {
+    states = await stepInBatches(model, states, members.length, t, cfg.ensemble.batchSize);
+    t += model.stepHours;
+    if (s % cfg.outputEvery === 0) await onLead(s / cfg.outputEvery, states);
+  }
+  return members.length * cfg.steps;
+}
+
+/** The [members, P] slab of channel c from a state batch. */
+function channelSlab(states: Float32Array, members: number, C: number, c: number, P: number): Float32Array {
+  const out = new Float32Array(members * P);
+  for (let m = 0; m < members; m++) out.set(states.subarray((m * C + c) * P, (m * C + c + 1) * P), m * P);
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------ the store
+
+const TIME_UNITS = 'hours since 1970-01-01 00:00:00';
+
+async function createStore(cfg: ForecastConfig, dir: string): Promise<ZarrGroup> {
+  const { grid, channels: modelChannels } = cfg.info;
+  const geo = gridGeometry(grid);
+  const M = memberCount(cfg.layout);
+  const leads = outputLeads(cfg, MODEL_STEP_HOURS);
+  const ni = cfg.initHours.length;
+  const root = await createZarrStore(path.join(dir, STORE_DIR), {
+    overwrite: true,
+    syncEachWrite: false,
+    attrs: {
+      myriad_format: STORE_FORMAT,
+      version: 1,
+      title: 'myriad ensemble member store',
+      model_kind: cfg.model.kind,
+      checkpoints: cfg.checkpointFiles.map((f) => path.basename(f)),
+      perturbation: cfg.perturbation,
+      seed: cfg.seed,
+      members_per_checkpoint: M / cfg.layout.checkpoints,
+      paired: cfg.layout.paired,
+      control: cfg.layout.control,
+      member_block: cfg.memberBlock,
+      grid: { ...grid },
+      members_stored: cfg.store.members,
+      statistics: cfg.statistics.enabled,
+    },
+  });
+  const coord = async (name: string, data: Float64Array | Int32Array, attrs: Record<string, unknown>) => {
+    const dtype = data instanceof Float64Array ? 'float64' : 'int32';
+    const arr = await createZarrArray(root, name, { shape: [data.length], chunks: [Math.max(1, data.length)], dtype, dims: [name], attrs, compressionLevel: 0 });
+    await writeZarrArray(arr, { data, shape: [data.length] });
+  };
+  await coord('init', Float64Array.from(cfg.initHours), { units: TIME_UNITS, calendar: 'proleptic_gregorian', standard_name: 'forecast_reference_time' });
+  await coord('lead', Float64Array.from(leads), { units: 'hours', standard_name: 'forecast_period' });
+  await coord('member', Int32Array.from({ length: M }, (_, i) => i), { standard_name: 'realization', long_name: 'ensemble member' });
+  await coord('lat', Float64Array.from(geo.latitudesDeg), { units: 'degrees_north', standard_name: 'latitude' });
+  await coord('lon', Float64Array.from(geo.longitudesDeg), { units: 'degrees_east', standard_name: 'longitude' });
+  const ids = Array.from({ length: M }, (_, m) => memberIdentity(cfg.layout, m));
+  const perMember = async (name: string, values: number[], long: string) => {
+    const arr = await createZarrArray(root, name, { shape: [M], chunks: [M], dtype: 'int32', dims: ['member'], attrs: { long_name: long }, compressionLevel: 0 });
+    await writeZarrArray(arr, { data: Int32Array.from(values), shape: [M] });
+  };
+  await perMember('member_checkpoint', ids.map((i) => i.checkpoint), 'checkpoint index (into the checkpoints attribute)');
+  await perMember('member_perturbation', ids.map((i) => i.perturbation), 'bred vector / perturbation index within the checkpoint');
+  await perMember('member_sign', ids.map((i) => (i.control ? 0 : i.sign)), '+1: x + dx, -1: x - dx, 0: unperturbed control');
+  const { tileLat, tileLon } = storeTiles(cfg);
+  for (const ch of cfg.channels) {
+    const units = channelUnits(ch);
+    const attrs = units ? { units } : {};
+    if (cfg.store.members) {
+      await createZarrArray(root, ch, {
+        shape: [ni, leads.length, M, grid.nlat, grid.nlon],
+        chunks: [1, 1, cfg.memberBlock, tileLat, tileLon],
+        dtype: 'float32',
+        dims: ['init', 'lead', 'member', 'lat', 'lon'],
+        attrs,
+        compressionLevel: cfg.store.compressionLevel,
+      });
+    }
+    if (!cfg.statistics.enabled) continue;
+    const field = [ni, leads.length, grid.nlat, grid.nlon];
+    const fieldChunks = [1, 1, grid.nlat, grid.nlon];
+    const dims = ['init', 'lead', 'lat', 'lon'];
+    await createZarrArray(root, `${ch}_mean`, { shape: field, chunks: fieldChunks, dtype: 'float64', dims, attrs: { ...attrs, long_name: `ensemble mean of ${ch}` } });
+    await createZarrArray(root, `${ch}_variance`, { shape: field, chunks: fieldChunks, dtype: 'float64', dims, attrs: { long_name: `ensemble variance of ${ch} (ddof = 1)` } });
+    await createZarrArray(root, `${ch}_min`, { shape: field, chunks: fieldChunks, dtype: 'float32', dims, attrs: { ...attrs, long_name: `ensemble minimum of ${ch}` } });
+    await createZarrArray(root, `${ch}_max`, { shape: field, chunks: fieldChunks, dtype: 'float32', dims, attrs: { ...attrs, long_name: `ensemble maximum of ${ch}` } });
+    const thresholds = cfg.statistics.thresholds[ch];
+    if (thresholds) {
+      await coord(`threshold_${ch}`, Float64Array.from(thresholds), { ...attrs, long_name: `exceedance thresholds of ${ch}` });
+      await createZarrArray(root, `${ch}_exceedance`, {
+        shape: [ni, leads.length, thresholds.length, grid.nlat, grid.nlon], chunks: [1, 1, thresholds.length, grid.nlat, grid.nlon], dtype: 'int32',
+        dims: ['init', 'lead', `threshold_${ch}`, 'lat', 'lon'], attrs: { long_name: `members with ${ch} > threshold` }, fillValue: -1,
+      });
+    }
+    if (cfg.climateTimes) {
+      await createZarrArray(root, `${ch}_climate_count`, {
+        shape: [ni, leads.length, CLIMATE_PERCENTILES, grid.nlat, grid.nlon], chunks: [1, 1, CLIMATE_PERCENTILES, grid.nlat, grid.nlon], dtype: 'int32',
+        dims: ['init', 'lead', 'percentile', 'lat', 'lon'], attrs: { long_name: `members with ${ch} <= the climate percentile` }, fillValue: -1,
+      });
+    }
+  }
+  if (cfg.climateTimes && cfg.statistics.enabled) await coord('percentile', Float64Array.from({ length: CLIMATE_PERCENTILES }, (_, k) => k), { units: 'percent' });
+  await flushZarr(root);
+  return root;
+}
+
+// ------------------------------------------------------------------------------------------------ statistics partials
+
+function newFieldStatistics(cfg: ForecastConfig, ch: string, climate: Map<string, Float64Array>): FieldStatistics {
+  const P = cfg.info.grid.nlat * cfg.info.grid.nlon;
+  return new FieldStatistics({ points: P, thresholds: cfg.statistics.thresholds[ch], climate: climate.get(ch) });
+}
+
+function partialPath(dir: string, unit: string): string {
+  return path.join(dir, PARTIALS_DIR, `${unit}.json.deflate`);
+}
+
+function readPartial(dir: string, unit: string): Record<string, object[]> {
+  const bytes = fs.readFileSync(partialPath(dir, unit));
+  const json = JSON.parse(inflateRawSync(bytes).toString('utf8')) as { unit: string; fields: Record<string, object[]> };
+  if (json.unit !== unit) throw new Error(`partial statistics ${partialPath(dir, unit)} belong to unit ${json.unit}, expected ${unit}`);
+  return json.fields;
+}
+
+/** Merges the partials of init `initIndex` in canonical unit order and writes its statistics arrays. */
+async function finalizeInit(
+  cfg: ForecastConfig, dir: string, root: ZarrGroup, units: WorkUnit[], initIndex: number, climate: Map<string, Float64Array>,
+): Promise<void> {
+  const mine = units.filter((u) => u.init === initIndex);
+  const nl = outputLeads(cfg, MODEL_STEP_HOURS).length;
+  const { nlat, nlon } = cfg.info.grid;
+  const P = nlat * nlon;
+  const merged = new Map<string, FieldStatistics[]>();
+  for (const u of mine) {
+    const fields = readPartial(dir, u.id);
+    for (const ch of cfg.channels) {
+      const list = fields[ch].map((j) => {
+        const json = j as Parameters<typeof FieldStatistics.fromJSON>[0];
+        // the climate is the run's, stored once rather than in every partial
+        if (json.climateCounts) json.climateCounts = { ...json.climateCounts, clim: encodeArray(climate.get(ch)!) };
+        return FieldStatistics.fromJSON(json);
+      });
+      const acc = merged.get(ch);
+      if (!acc) merged.set(ch, list);
+      else acc.forEach((a, l) => a.merge(list[l]));
+    }
+  }
+  for (const ch of cfg.channels) {
+    const stats = merged.get(ch)!;
+    const mean = new Float64Array(nl * P);
+    const variance = new Float64Array(nl * P);
+    const min = new Float32Array(nl * P);
+    const max = new Float32Array(nl * P);
+    stats.forEach((s, l) => {
+      mean.set(s.moments.mean, l * P);
+      variance.set(s.moments.variance(1), l * P);
+      min.set(s.extremes.min, l * P);
+      max.set(s.extremes.max, l * P);
+    });
+    const region = async (name: string, data: Float64Array | Float32Array) =>
+      writeZarrRegion(await openZarrArray(root, name), [initIndex, 0, 0, 0], { data, shape: [1, nl, nlat, nlon] });
+    await region(`${ch}_mean`, mean);
+    await region(`${ch}_variance`, variance);
+    await region(`${ch}_min`, min);
+    await region(`${ch}_max`, max);
+    const thresholds = cfg.statistics.thresholds[ch];
+    if (thresholds) {
+      const T = thresholds.length;
+      const counts = new Int32Array(nl * T * P);
+      stats.forEach((s, l) => counts.set(s.exceedance!.counts, l * T * P));
+      await writeZarrRegion(await openZarrArray(root, `${ch}_exceedance`), [initIndex, 0, 0, 0, 0], { data: counts, shape: [1, nl, T, nlat, nlon] });
+    }
+    if (cfg.climateTimes) {
+      const N = CLIMATE_PERCENTILES;
+      const counts = new Int32Array(nl * N * P);
+      stats.forEach((s, l) => counts.set(s.climateCounts!.counts(), l * N * P));
+      await writeZarrRegion(await openZarrArray(root, `${ch}_climate_count`), [initIndex, 0, 0, 0, 0], { data: counts, shape: [1, nl, N, nlat, nlon] });
+    }
+  }
+  await flushZarr(root);
+}
+
+// ------------------------------------------------------------------------------------------------ the run
+
+/** Prepares the run directory: same config → resume; different config → error unless `overwrite`. */
+function prepareDirectory(cfg: ForecastConfig, overwrite: boolean): void {
+  const dir = cfg.outputDir;
+  const text = `${JSON.stringify(canonicalConfig(cfg), null, 2)}\n`;
+  const cfgFile = path.join(dir, CONFIG_FILE);
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
+    const existing = fs.existsSync(cfgFile) ? fs.readFileSync(cfgFile, 'utf8') : undefined;
+    if (existing !== text) {
+      if (!overwrite) {
+        throw new Error(
+          existing === undefined
+            ? `output ${dir}: the directory is not empty and holds no myriad run (no ${CONFIG_FILE}); choose another output or pass --overwrite`
+            : `output ${dir}: the directory holds a run with a different config; choose another output, or pass --overwrite to replace it`,
+        );
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  if (!fs.existsSync(cfgFile)) writeFileDurable(cfgFile, text);
+}
+
+/**
+ * Runs (or resumes) a forecast. Units are processed in canonical order; each is recorded in the manifest only after
+ * its member chunks and partial statistics are on disk, and an init's statistics are written once all its units are.
+ */
+export async function runForecast(cfg: ForecastConfig, options: RunForecastOptions = {}): Promise<RunSummary> {
+  const started = performance.now();
+  const dir = cfg.outputDir;
+  prepareDirectory(cfg, options.overwrite ?? false);
+  sweepZarrTempFiles(dir); // temp files of a killed writer (zarr chunks, manifest, partials)
+  let manifest: Manifest = readManifest(dir) ?? { format: MANIFEST_FORMAT, version: 1, created: false, units: [], finalized: [] };
+  let root: ZarrGroup;
+  if (!manifest.created) {
+    root = await createStore(cfg, dir);
+    manifest = { ...manifest, created: true, units: [], finalized: [] };
+    writeManifest(dir, manifest);
+  } else {
+    root = await openZarrStore(path.join(dir, STORE_DIR), { syncEachWrite: false });
+  }
+  const run = new RunContext(cfg);
+  const units = workUnits(cfg.layout, cfg.initHours.length, cfg.memberBlock);
+  const done = new Set(manifest.units);
+  const finalized = new Set(manifest.finalized);
+  const membersTotal = units.length * cfg.memberBlock;
+  const C = cfg.info.channels.length;
+  const P = cfg.info.grid.nlat * cfg.info.grid.nlon;
+  const channelIdx = cfg.channels.map((ch) => cfg.info.channels.indexOf(ch));
+  const memberArrays = new Map<string, ZarrArray>();
+  if (cfg.store.members) for (const ch of cfg.channels) memberArrays.set(ch, await openZarrArray(root, ch));
+  const climate = cfg.statistics.enabled ? await run.climatePercentiles() : new Map<string, Float64Array>();
+
+  const finalizeReady = async () => {
+    if (!cfg.statistics.enabled) return;
+    for (let i = 0; i < cfg.initHours.length; i++) {
+      if (finalized.has(i)) continue;
+      if (!units.filter((u) => u.init === i).every((u) => done.has(u.id))) continue;
+      await finalizeInit(cfg, dir, root, units, i, climate);
+      finalized.add(i);
+      manifest = { ...manifest, units: [...done], finalized: [...finalized] };
+      writeManifest(dir, manifest);
+    }
+  };
+  await finalizeReady();
+
+  let unitsRun = 0;
+  let memberSteps = 0;
+  const report = () => {
+    const seconds = (performance.now() - started) / 1000;
+    const rate = memberSteps / Math.max(seconds, 1e-9);
+    const left = units.filter((u) => !done.has(u.id)).length * cfg.memberBlock * cfg.steps;
+    options.onProgress?.({
+      unitsDone: done.size,
+      unitsTotal: units.length,
+      membersDone: done.size * cfg.memberBlock,
+      membersTotal,
+      memberSteps,
+      memberStepsPerSecond: rate,
+      etaSeconds: memberSteps > 0 ? left / rate : NaN,
+    });
+  };
+  for (const unit of units) {
+    if (done.has(unit.id)) continue;
+    if (options.maxUnits !== undefined && unitsRun >= options.maxUnits) break;
+    const ids = Array.from({ length: unit.members }, (_, k) => memberIdentity(cfg.layout, unit.firstMember + k));
+    const stats = cfg.statistics.enabled ? new Map(cfg.channels.map((ch) => [ch, [] as FieldStatistics[]])) : undefined;
+    memberSteps += await forecastMembers(run, unit.init, ids, async (lead, states) => {
+      for (let k = 0; k < cfg.channels.length; k++) {
+        const ch = cfg.channels[k];
+        const slab = channelSlab(states, unit.members, C, channelIdx[k], P);
+        const arr = memberArrays.get(ch);
+        if (arr) await writeZarrRegion(arr, [unit.init, lead, unit.firstMember, 0, 0], { data: slab, shape: [1, 1, unit.members, cfg.info.grid.nlat, cfg.info.grid.nlon] });
+        if (stats) {
+          const fs1 = newFieldStatistics(cfg, ch, climate);
+          fs1.add(slab);
+          stats.get(ch)!.push(fs1);
+        }
+      }
+    });
+    if (cfg.store.members) await flushZarr(root);
+    if (stats) {
+      const strip = (s: FieldStatistics) => {
+        const j = s.toJSON() as { climateCounts?: Record<string, unknown> };
+        return j.climateCounts ? { ...j, climateCounts: { ...j.climateCounts, clim: null } } : j;
+      };
+      const fields = Object.fromEntries([...stats].map(([ch, list]) => [ch, list.map(strip)]));
+      writeFileDurable(partialPath(dir, unit.id), deflateRawSync(Buffer.from(JSON.stringify({ unit: unit.id, fields })), { level: 1 }));
+    }
+    done.add(unit.id);
+    manifest = { ...manifest, units: [...done] };
+    writeManifest(dir, manifest);
+    unitsRun++;
+    report();
+    await finalizeReady();
+  }
+  const complete = units.every((u) => done.has(u.id)) && (!cfg.statistics.enabled || cfg.initHours.every((_, i) => finalized.has(i)));
+  return { dir, unitsRun, unitsTotal: units.length, complete, memberSteps, seconds: (performance.now() - started) / 1000 };
+}
+
+// ------------------------------------------------------------------------------------------------ regenerating a member
+
+/** A member regenerated on demand: [leads, channels, nlat, nlon] for the chosen channels. */
+export interface RegeneratedMember {
+  identity: MemberIdentity;
+  init: Hours;
+  leads: number[];
+  channels: string[];
+  data: Float32Array;
+}
+
+/** Recomputes one member (any of the model's channels) exactly as the run computed it. */
+export async function regenerateMember(cfg: ForecastConfig, initIndex: number, member: number, channels: string[] = cfg.channels): Promise<RegeneratedMember> {
+  if (!Number.isInteger(initIndex) || initIndex < 0 || initIndex >= cfg.initHours.length) {
+    throw new RangeError(`init: expected an index in [0, ${cfg.initHours.length}), got ${initIndex}`);
+  }
+  for (const ch of channels) if (!cfg.info.channels.includes(ch)) throw new RangeError(`channels: unknown channel '${ch}'; expected one of ${cfg.info.channels.join(', ')}`);
+  const identity = memberIdentity(cfg.layout, member);
+  const run = new RunContext(cfg);
+  const leads = outputLeads(cfg, MODEL_STEP_HOURS);
+  const C = cfg.info.channels.length;
+  const P = cfg.info.grid.nlat * cfg.info.grid.nlon;
+  const data = new Float32Array(leads.length * channels.length * P);
+  await forecastMembers(run, initIndex, [identity], (lead, states) => {
+    channels.forEach((ch, k) => data.set(states.subarray(cfg.info.channels.indexOf(ch) * P, (cfg.info.channels.indexOf(ch) + 1) * P), (lead * channels.length + k) * P));
+    void C;
+  });
+  return { identity, init: cfg.initHours[initIndex], leads, channels, data };
+}
+
+/** Reads one stored member: [leads, channels, nlat, nlon]. */
+export async function readStoredMember(dir: string, initIndex: number, member: number, channels: string[]): Promise<Float32Array> {
+  const root = await openZarrStore(path.join(dir, STORE_DIR));
+  const parts: Float32Array[] = [];
+  let nl = 0;
+  let P = 0;
+  for (const ch of channels) {
+    const arr = await openZarrArray(root, ch).catch(() => {
+      throw new Error(`the member store in ${dir} has no member array '${ch}' (members stored only for the run's output channels, and only when store.members is true)`);
+    });
+    const [, leads, , nlat, nlon] = arr.shape;
+    nl = leads;
+    P = nlat * nlon;
+    parts.push((await readZarrRegion(arr, [initIndex, 0, member, 0, 0], [1, leads, 1, nlat, nlon])).data as Float32Array);
+  }
+  const out = new Float32Array(nl * channels.length * P);
+  for (let l = 0; l < nl; l++) channels.forEach((_, k) => out.set(parts[k].subarray(l * P, (l + 1) * P), (l * channels.length + k) * P));
+  return out;
+}
