@@ -243,7 +243,7 @@ function channelSlab(states: Float32Array, members: number, C: number, c: number
 
 const TIME_UNITS = 'hours since 1970-01-01 00:00:00';
 
-async function createStore(cfg: ForecastConfig, dir: string): Promise<ZarrGroup> {
+async function createStore(cfg: ForecastConfig, dir: string, climate: Map<string, Float64Array>): Promise<ZarrGroup> {
   const { grid, channels: modelChannels } = cfg.info;
   const geo = gridGeometry(grid);
   const M = memberCount(cfg.layout);
@@ -317,7 +317,12 @@ async function createStore(cfg: ForecastConfig, dir: string): Promise<ZarrGroup>
         dims: ['init', 'lead', `threshold_${ch}`, 'lat', 'lon'], attrs: { long_name: `members with ${ch} > threshold` }, fillValue: -1,
       });
     }
-    if (cfg.climateTimes) {
+    if (climate.has(ch)) {
+      const q = await createZarrArray(root, `${ch}_climate`, {
+        shape: [CLIMATE_PERCENTILES, grid.nlat, grid.nlon], chunks: [CLIMATE_PERCENTILES, grid.nlat, grid.nlon], dtype: 'float64',
+        dims: ['percentile', 'lat', 'lon'], attrs: { ...attrs, long_name: `M-climate percentiles of ${ch} (from the analyses)` },
+      });
+      await writeZarrArray(q, { data: climate.get(ch)!, shape: [CLIMATE_PERCENTILES, grid.nlat, grid.nlon] });
       await createZarrArray(root, `${ch}_climate_count`, {
         shape: [ni, leads.length, CLIMATE_PERCENTILES, grid.nlat, grid.nlon], chunks: [1, 1, CLIMATE_PERCENTILES, grid.nlat, grid.nlon], dtype: 'int32',
         dims: ['init', 'lead', 'percentile', 'lat', 'lon'], attrs: { long_name: `members with ${ch} <= the climate percentile` }, fillValue: -1,
@@ -439,15 +444,16 @@ export async function runForecast(cfg: ForecastConfig, options: RunForecastOptio
   prepareDirectory(cfg, options.overwrite ?? false);
   sweepZarrTempFiles(dir); // temp files of a killed writer (zarr chunks, manifest, partials)
   let manifest: Manifest = readManifest(dir) ?? { format: MANIFEST_FORMAT, version: 1, created: false, units: [], finalized: [] };
+  const run = new RunContext(cfg);
+  const climate = cfg.statistics.enabled ? await run.climatePercentiles() : new Map<string, Float64Array>();
   let root: ZarrGroup;
   if (!manifest.created) {
-    root = await createStore(cfg, dir);
+    root = await createStore(cfg, dir, climate);
     manifest = { ...manifest, created: true, units: [], finalized: [] };
     writeManifest(dir, manifest);
   } else {
     root = await openZarrStore(path.join(dir, STORE_DIR), { syncEachWrite: false });
   }
-  const run = new RunContext(cfg);
   const units = workUnits(cfg.layout, cfg.initHours.length, cfg.memberBlock);
   const done = new Set(manifest.units);
   const finalized = new Set(manifest.finalized);
@@ -457,7 +463,6 @@ export async function runForecast(cfg: ForecastConfig, options: RunForecastOptio
   const channelIdx = cfg.channels.map((ch) => cfg.info.channels.indexOf(ch));
   const memberArrays = new Map<string, ZarrArray>();
   if (cfg.store.members) for (const ch of cfg.channels) memberArrays.set(ch, await openZarrArray(root, ch));
-  const climate = cfg.statistics.enabled ? await run.climatePercentiles() : new Map<string, Float64Array>();
 
   const finalizeReady = async () => {
     if (!cfg.statistics.enabled) return;
