@@ -1,0 +1,99 @@
+// `myriad train`: trains an SFNO from scratch on a truth dataset (Zarr) with a seed; resumes an interrupted run in
+// the same output directory. Heavy modules load inside the action so `myriad --help` stays fast.
+import { type Command, InvalidArgumentError } from 'commander';
+
+function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`--${name} must be an integer, got '${v}'`);
+    return n;
+  };
+}
+
+function num(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`--${name} must be a number, got '${v}'`);
+    return n;
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train an SFNO forecast model from scratch on a truth dataset (resumes if DIR holds an unfinished run)')
+    .requiredOption('--data <path>', 'truth dataset (Zarr group with u, v, height, tracer, orography, land_fraction)')
+    .requiredOption('--seed <n>', 'seed of the initial weights and the data order', int('seed'))
+    .requiredOption('--out <dir>', 'output directory: best.safetensors, resume.safetensors, history.json')
+    .option('--epochs <n>', 'epochs', int('epochs'), 10)
+    .option('--batch-size <n>', 'samples per optimiser step', int('batch-size'), 4)
+    .option('--lr <x>', 'peak learning rate (cosine schedule)', num('lr'), 2e-3)
+    .option('--warmup-steps <n>', 'linear warm-up steps', int('warmup-steps'), 0)
+    .option('--weight-decay <x>', 'AdamW decoupled weight decay', num('weight-decay'), 0.01)
+    .option('--clip-norm <x>', 'global gradient-norm clip', num('clip-norm'), 1)
+    .option('--validation-years <n>', 'final calendar years held out for validation', int('validation-years'), 1)
+    .option('--samples-per-epoch <n>', 'a seeded subset of the training pairs per epoch (default: all)', int('samples-per-epoch'))
+    .option('--embed-dim <n>', 'SFNO embedding width', int('embed-dim'), 32)
+    .option('--layers <n>', 'SFNO blocks', int('layers'), 4)
+    .option('--scale-factor <n>', 'internal grid coarsening', int('scale-factor'), 1)
+    .option('--mlp-ratio <x>', 'MLP hidden width / embedding width', num('mlp-ratio'), 2)
+    .option('--no-mlp', 'no MLP in the blocks')
+    .option('--norm <kind>', 'instance_norm | layer_norm | none', 'instance_norm')
+    .option('--activation <kind>', 'gelu | relu | identity', 'gelu')
+    .option('--operator <kind>', 'driscoll-healy | diagonal', 'driscoll-healy')
+    .option('--pos-embed <kind>', 'latlon | lat | const | none', 'latlon')
+    .option('--no-big-skip', 'no big skip connection')
+    .option('--no-residual', 'predict the next state itself rather than its change')
+    .option('--threads <n>', 'intra-op threads', int('threads'))
+    .option('--json', 'print the result as one JSON line')
+    .action(async (o: Record<string, unknown>) => {
+      const { trainSfno } = await import('../../models/train.ts');
+      const { writeFileSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      const { releaseSessions } = await import('../../engine/runtime.ts');
+      const run = trainSfno({
+        data: o.data as string,
+        out: o.out as string,
+        seed: o.seed as number,
+        epochs: o.epochs as number,
+        batchSize: o.batchSize as number,
+        lr: o.lr as number,
+        warmupSteps: o.warmupSteps as number,
+        weightDecay: o.weightDecay as number,
+        clipNorm: o.clipNorm as number,
+        validationYears: o.validationYears as number,
+        samplesPerEpoch: o.samplesPerEpoch as number | undefined,
+        residual: o.residual as boolean,
+        threads: o.threads as number | undefined,
+        model: {
+          embedDim: o.embedDim as number,
+          numLayers: o.layers as number,
+          scaleFactor: o.scaleFactor as number,
+          mlpRatio: o.mlpRatio as number,
+          useMlp: o.mlp as boolean,
+          normalization: o.norm as never,
+          activation: o.activation as never,
+          operatorType: o.operator as never,
+          posEmbed: o.posEmbed as never,
+          bigSkip: o.bigSkip as boolean,
+        },
+      });
+      let result;
+      try {
+        result = await run;
+      } catch (err) {
+        // configuration and data problems are reported as one line naming the problem
+        const e = err as Error;
+        if (!['TrainError', 'DatasetError', 'CheckpointError', 'SfnoConfigError', 'SafetensorsError'].includes(e.name)) throw err;
+        console.error(`myriad train: ${e.message}`);
+        process.exitCode = 2;
+        await releaseSessions();
+        return;
+      }
+      writeFileSync(join(o.out as string, 'history.json'), `${JSON.stringify(result, null, 2)}\n`);
+      await releaseSessions();
+      if (o.json) console.log(JSON.stringify(result));
+      else
+        console.log(`best validation loss ${result.bestValLoss.toFixed(4)} (initial ${result.initialValLoss.toFixed(4)}) → ${result.bestPath}`);
+    });
+}

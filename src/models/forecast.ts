@@ -1,0 +1,233 @@
+// Forecast inputs and outputs around the SFNO: the truth dataset (Zarr) in memory, per-channel normalisation,
+// the seasonal time feature, assembling network inputs, and the 6-hour step (optionally residual).
+import { type Tensor, Graph, GraphError } from '../engine/graph.ts';
+import { openZarrArray, openZarrStore, readZarrArray, readZarrAttributes } from '../io/zarr.ts';
+import { type GridKind, GRID_KINDS, gridGeometry } from '../sphere/grid.ts';
+import type { ChannelLayout, ChannelStats } from './checkpoint.ts';
+import type { Sfno } from './sfno.ts';
+
+export const PROGNOSTIC_CHANNELS = ['u', 'v', 'height', 'tracer'] as const;
+export const STATIC_CHANNELS = ['orography', 'land_fraction'] as const;
+export const SEASON_FEATURES = ['season_sin', 'season_cos'] as const;
+/** days per year of the dataset's noleap calendar */
+export const DAYS_PER_YEAR = 365;
+
+export class DatasetError extends Error {
+  override name = 'DatasetError';
+}
+
+/** The truth dataset held in memory: fields [time, nlat, nlon] (row 0 north), statics [nlat, nlon]. */
+export interface TruthData {
+  path: string;
+  grid: { kind: GridKind; nlat: number; nlon: number };
+  /** hours since 0001-01-01 of the noleap calendar would be awkward: hours since the dataset's reference date */
+  hours: Float64Array;
+  /** calendar year of each time (noleap) */
+  years: Int32Array;
+  /** fractional day of year in [0, 365) of each time */
+  dayOfYear: Float64Array;
+  fields: Map<string, Float32Array>;
+  statics: Map<string, Float32Array>;
+}
+
+const DAYS_BEFORE_MONTH = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+
+/** Parses "hours since YYYY-MM-DD[ HH:MM:SS]" → {unit hours, reference (year, day of year, hour)}. */
+function parseTimeUnits(units: string, where: string): { year: number; dayOfYear: number } {
+  const m = /^\s*hours\s+since\s+(\d{1,4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$/.exec(units);
+  if (!m) throw new DatasetError(`${where}: time units ${JSON.stringify(units)} are not "hours since YYYY-MM-DD HH:MM:SS"`);
+  const [year, month, day, hour = '0', minute = '0'] = m.slice(1);
+  const mo = Number(month);
+  if (mo < 1 || mo > 12) throw new DatasetError(`${where}: bad month in time units ${JSON.stringify(units)}`);
+  return { year: Number(year), dayOfYear: DAYS_BEFORE_MONTH[mo - 1] + Number(day) - 1 + (Number(hour) + Number(minute) / 60) / 24 };
+}
+
+/** Which quadrature grid the latitudes (degrees, north first) are: equiangular, Legendre–Gauss or Lobatto. */
+export function detectGridKind(latDeg: ArrayLike<number>, nlon: number, where = 'dataset'): GridKind {
+  const n = latDeg.length;
+  for (const kind of GRID_KINDS) {
+    if (kind === 'lobatto' && n < 2) continue;
+    const geo = gridGeometry({ kind, nlat: n, nlon });
+    let ok = true;
+    for (let k = 0; k < n && ok; k++) ok = Math.abs(geo.latitudesDeg[k] - latDeg[k]) < 1e-3;
+    if (ok) return kind;
+  }
+  throw new DatasetError(`${where}: latitudes [${Array.from(latDeg).slice(0, 3).map((v) => v.toFixed(3)).join(', ')}, …] (north first) match no equiangular, Legendre–Gauss or Lobatto grid of ${n} rows`);
+}
+
+/** Reads the truth Zarr group (arrays u, v, height, tracer [time, lat, lon]; time, lat, lon; orography, land_fraction). */
+export async function loadTruth(path: string, prognostic: readonly string[] = PROGNOSTIC_CHANNELS, statics: readonly string[] = STATIC_CHANNELS): Promise<TruthData> {
+  const where = `truth dataset ${path}`;
+  let root;
+  try {
+    root = await openZarrStore(path);
+  } catch (e) {
+    throw new DatasetError(`${where}: cannot open (${(e as Error).message})`);
+  }
+  const read = async (name: string) => {
+    try {
+      return await readZarrArray(await openZarrArray(root, name));
+    } catch (e) {
+      throw new DatasetError(`${where}: cannot read array '${name}' (${(e as Error).message})`);
+    }
+  };
+  const time = await read('time');
+  const lat = await read('lat');
+  const lon = await read('lon');
+  const nt = time.shape[0];
+  const nlat = lat.shape[0];
+  const nlon = lon.shape[0];
+  const timeAttrs = await readZarrAttributes(await openZarrArray(root, 'time'));
+  const units = typeof timeAttrs.units === 'string' ? timeAttrs.units : 'hours since 2000-01-01 00:00:00';
+  const calendar = typeof timeAttrs.calendar === 'string' ? timeAttrs.calendar : 'noleap';
+  if (!['noleap', '365_day'].includes(calendar)) throw new DatasetError(`${where}: time calendar '${calendar}' is not supported (expected noleap)`);
+  const ref = parseTimeUnits(units, where);
+  const hours = Float64Array.from(time.data as ArrayLike<number>, Number);
+  const years = new Int32Array(nt);
+  const dayOfYear = new Float64Array(nt);
+  for (let i = 0; i < nt; i++) {
+    const days = ref.dayOfYear + hours[i] / 24;
+    const y = Math.floor(days / DAYS_PER_YEAR);
+    years[i] = ref.year + y;
+    dayOfYear[i] = days - y * DAYS_PER_YEAR;
+  }
+  const latDeg = Float64Array.from(lat.data as ArrayLike<number>, Number);
+  const kind = detectGridKind(latDeg, nlon, where);
+  const fields = new Map<string, Float32Array>();
+  for (const name of prognostic) {
+    const a = await read(name);
+    if (a.shape.length !== 3 || a.shape[0] !== nt || a.shape[1] !== nlat || a.shape[2] !== nlon)
+      throw new DatasetError(`${where}: array '${name}' has shape [${a.shape.join(', ')}], expected [time ${nt}, lat ${nlat}, lon ${nlon}]`);
+    fields.set(name, a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>, Number));
+  }
+  const st = new Map<string, Float32Array>();
+  for (const name of statics) {
+    const a = await read(name);
+    if (a.shape.length !== 2 || a.shape[0] !== nlat || a.shape[1] !== nlon)
+      throw new DatasetError(`${where}: static array '${name}' has shape [${a.shape.join(', ')}], expected [lat ${nlat}, lon ${nlon}]`);
+    st.set(name, a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>, Number));
+  }
+  return { path, grid: { kind, nlat, nlon }, hours, years, dayOfYear, fields, statics: st };
+}
+
+/** Mean and standard deviation of every prognostic channel over the given times, and of every static field. */
+export function channelStats(data: TruthData, times: ArrayLike<number>, layout: ChannelLayout): ChannelStats {
+  const { nlat, nlon } = data.grid;
+  const P = nlat * nlon;
+  const out: ChannelStats = { channels: [], mean: [], std: [] };
+  const push = (name: string, mean: number, variance: number) => {
+    out.channels.push(name);
+    out.mean.push(mean);
+    // a constant field (e.g. no land) keeps unit scale instead of dividing by zero
+    out.std.push(variance > 1e-12 ? Math.sqrt(variance) : 1);
+  };
+  for (const name of layout.prognostic) {
+    const f = data.fields.get(name);
+    if (!f) throw new DatasetError(`truth dataset ${data.path}: no field '${name}'`);
+    let s = 0;
+    for (let i = 0; i < times.length; i++) for (let p = 0, o = times[i] * P; p < P; p++) s += f[o + p];
+    const mean = s / (times.length * P);
+    let v = 0;
+    for (let i = 0; i < times.length; i++)
+      for (let p = 0, o = times[i] * P; p < P; p++) {
+        const d = f[o + p] - mean;
+        v += d * d;
+      }
+    push(name, mean, v / (times.length * P));
+  }
+  for (const name of layout.statics) {
+    const f = data.statics.get(name);
+    if (!f) throw new DatasetError(`truth dataset ${data.path}: no static field '${name}'`);
+    let s = 0;
+    for (let p = 0; p < P; p++) s += f[p];
+    const mean = s / P;
+    let v = 0;
+    for (let p = 0; p < P; p++) v += (f[p] - mean) ** 2;
+    push(name, mean, v / P);
+  }
+  return out;
+}
+
+function statOf(stats: ChannelStats, name: string): { mean: number; std: number } {
+  const i = stats.channels.indexOf(name);
+  if (i < 0) throw new DatasetError(`normalisation has no statistics for channel '${name}'`);
+  return { mean: stats.mean[i], std: stats.std[i] };
+}
+
+/** sin and cos of the phase of the year (day of year / 365). */
+export function seasonFeatures(dayOfYear: number): [number, number] {
+  const phase = (2 * Math.PI * dayOfYear) / DAYS_PER_YEAR;
+  return [Math.sin(phase), Math.cos(phase)];
+}
+
+/**
+ * Writes the network input of time index t into `out` at member slot `slot` ([*, inChans, nlat, nlon]):
+ * normalised prognostic fields, normalised statics, then the time features (constant fields).
+ */
+export function assembleInput(data: TruthData, t: number, layout: ChannelLayout, stats: ChannelStats, out: Float32Array, slot: number): void {
+  const P = data.grid.nlat * data.grid.nlon;
+  const nIn = layout.prognostic.length + layout.statics.length + layout.timeFeatures.length;
+  let o = slot * nIn * P;
+  for (const name of layout.prognostic) {
+    const { mean, std } = statOf(stats, name);
+    const f = data.fields.get(name)!;
+    for (let p = 0, s = t * P; p < P; p++) out[o + p] = (f[s + p] - mean) / std;
+    o += P;
+  }
+  for (const name of layout.statics) {
+    const { mean, std } = statOf(stats, name);
+    const f = data.statics.get(name)!;
+    for (let p = 0; p < P; p++) out[o + p] = (f[p] - mean) / std;
+    o += P;
+  }
+  const [s, c] = seasonFeatures(data.dayOfYear[t]);
+  for (const name of layout.timeFeatures) {
+    const v = name === 'season_sin' ? s : name === 'season_cos' ? c : NaN;
+    if (Number.isNaN(v)) throw new DatasetError(`unknown time feature '${name}' (known: ${SEASON_FEATURES.join(', ')})`);
+    out.fill(v, o, o + P);
+    o += P;
+  }
+}
+
+/** Writes the normalised prognostic state of time index t into `out` at slot `slot` ([*, nProg, nlat, nlon]). */
+export function assembleState(data: TruthData, t: number, layout: ChannelLayout, stats: ChannelStats, out: Float32Array, slot: number): void {
+  const P = data.grid.nlat * data.grid.nlon;
+  let o = slot * layout.prognostic.length * P;
+  for (const name of layout.prognostic) {
+    const { mean, std } = statOf(stats, name);
+    const f = data.fields.get(name)!;
+    for (let p = 0, s = t * P; p < P; p++) out[o + p] = (f[s + p] - mean) / std;
+    o += P;
+  }
+}
+
+/**
+ * Quadrature weights of the internal (folded) rows × 2π/nlon, as a [1, 1, 1, nlat_f] constant: Σ w·f over the
+ * grid is the integral of f over the unit sphere.
+ */
+export function sphereWeightsInternal(g: Graph, model: Sfno): Tensor {
+  const { kind, nlat, nlon } = model.outer.config.grid;
+  const geo = gridGeometry({ kind, nlat, nlon });
+  const w = new Float32Array(nlat);
+  model.outer.foldedRows.forEach((row, r) => (w[r] = (geo.rowWeights[row] * 2 * Math.PI) / nlon));
+  return g.constant(w, [1, 1, 1, nlat]);
+}
+
+/**
+ * The normalised next state in the internal layout from internal inputs x [nlon, inChans, N·nlat_f]:
+ * the network output, plus the current prognostic state when the model is residual.
+ */
+export function forecastStepInternal(g: Graph, model: Sfno, layout: ChannelLayout, p: Map<string, Tensor>, x: Tensor): Tensor {
+  const y = model.forwardInternal(g, p, x);
+  if (!layout.residual) return y;
+  const nProg = layout.prognostic.length;
+  if (model.config.outChans !== nProg) throw new GraphError(`forecast: ${model.config.outChans} outputs for ${nProg} prognostic channels`);
+  return g.add(y, g.slice(x, [0], [nProg], [1]));
+}
+
+/** Σ over channels and the sphere of (a − b)², per member summed over the batch: a, b internal [nlon, C, N·nlat_f]. */
+export function sphereSquaredErrorSum(g: Graph, model: Sfno, a: Tensor, b: Tensor): Tensor {
+  const { nlat, nlon } = model.outer.config.grid;
+  const d = g.reshape(g.sub(a, b), [nlon, a.shape[1], -1, nlat]);
+  return g.reduceSum(g.mul(g.mul(d, d), sphereWeightsInternal(g, model)));
+}

@@ -1,0 +1,362 @@
+// Training an SFNO from scratch on the truth dataset: quadrature-weighted L2 loss on the sphere, AdamW with a
+// cosine schedule and gradient clipping (the engine's Trainer), validation on held-out years, best checkpoint,
+// resume after interruption; deterministic for a seed (Philox init and data order) and a thread count.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Graph } from '../engine/graph.ts';
+import { compile, type Executable } from '../engine/runtime.ts';
+import { keyFromSeed, streamKey, uniformFill } from '../engine/random.ts';
+import { Trainer } from '../engine/train.ts';
+import { type NamedTensor, loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
+import { type ChannelLayout, type ChannelStats, CheckpointError, saveCheckpoint } from './checkpoint.ts';
+import {
+  PROGNOSTIC_CHANNELS,
+  SEASON_FEATURES,
+  STATIC_CHANNELS,
+  type TruthData,
+  assembleInput,
+  assembleState,
+  channelStats,
+  forecastStepInternal,
+  loadTruth,
+  sphereSquaredErrorSum,
+} from './forecast.ts';
+import { type SfnoConfig, Sfno, initSfnoParameters, inputParameters, resolveSfnoConfig, sfnoParameterShapes } from './sfno.ts';
+
+/** The architecture fields a training run may choose (the grid and channel counts come from the data). */
+export type ModelChoice = Partial<Omit<SfnoConfig, 'imgSize' | 'grid' | 'inChans' | 'outChans'>>;
+
+export interface TrainOptions {
+  /** truth dataset (Zarr group) */
+  data: string;
+  /** output directory (best.safetensors, resume.safetensors, history.json) */
+  out: string;
+  seed: number;
+  model?: ModelChoice;
+  epochs?: number;
+  batchSize?: number;
+  /** peak learning rate of the cosine schedule */
+  lr?: number;
+  warmupSteps?: number;
+  weightDecay?: number;
+  clipNorm?: number;
+  /** number of final calendar years held out for validation (default 1) */
+  validationYears?: number;
+  /** predict the change of the normalised state (default true) */
+  residual?: boolean;
+  /** use at most this many training samples per epoch (a seeded subset, default all) */
+  samplesPerEpoch?: number;
+  /** write resume state every this many steps (default: every epoch) */
+  resumeEvery?: number;
+  threads?: number;
+  /** stop after this many optimiser steps in this call (testing interruption); the run can be resumed */
+  stopAfterSteps?: number;
+  /** progress lines: default on a TTY only */
+  progress?: boolean;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  valLoss: number;
+  samplesPerSecond: number;
+  lr: number;
+}
+
+export interface TrainResult {
+  bestPath: string;
+  /** validation loss of the freshly initialised model */
+  initialValLoss: number;
+  bestValLoss: number;
+  history: EpochRecord[];
+  steps: number;
+  finished: boolean;
+}
+
+export class TrainError extends Error {
+  override name = 'TrainError';
+}
+
+const DEFAULT_MODEL: ModelChoice = {
+  scaleFactor: 1,
+  embedDim: 32,
+  numLayers: 4,
+  operatorType: 'driscoll-healy',
+  activation: 'gelu',
+  useMlp: true,
+  mlpRatio: 2,
+  normalization: 'instance_norm',
+  bigSkip: true,
+  posEmbed: 'latlon',
+};
+
+function positiveInt(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new TrainError(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function positive(v: unknown, name: string, allowZero = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || (allowZero ? v < 0 : v <= 0)) throw new TrainError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Splits consecutive 6-hourly pairs (t, t+1) into training and validation samples by calendar year. */
+export function splitSamples(data: TruthData, validationYears: number, stepHours = 6): { train: number[]; valid: number[]; validYears: number[] } {
+  const years = [...new Set(data.years)].sort((a, b) => a - b);
+  if (years.length <= validationYears)
+    throw new TrainError(`truth dataset ${data.path}: ${years.length} calendar year(s) (${years.join(', ')}) cannot hold out ${validationYears} for validation and keep some for training`);
+  const validYears = years.slice(years.length - validationYears);
+  const train: number[] = [];
+  const valid: number[] = [];
+  for (let t = 0; t + 1 < data.hours.length; t++) {
+    if (Math.abs(data.hours[t + 1] - data.hours[t] - stepHours) > 1e-6) continue;
+    const v0 = validYears.includes(data.years[t]);
+    const v1 = validYears.includes(data.years[t + 1]);
+    if (v0 && v1) valid.push(t);
+    else if (!v0 && !v1) train.push(t);
+  }
+  if (train.length === 0 || valid.length === 0) throw new TrainError(`truth dataset ${data.path}: no ${train.length === 0 ? 'training' : 'validation'} pairs ${stepHours} h apart`);
+  return { train, valid, validYears };
+}
+
+/** A seeded permutation of 0..n−1 (Fisher–Yates on Philox uniforms keyed by (seed, purpose, epoch)). */
+export function permutation(n: number, seed: number, purpose: number, epoch: number): Int32Array {
+  const u = new Float64Array(n);
+  uniformFill(u, keyFromSeed(seed), streamKey(purpose, epoch));
+  const p = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.min(i, Math.floor(u[i] * (i + 1)));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+const RESUME_FILE = 'resume.safetensors';
+const BEST_FILE = 'best.safetensors';
+
+interface ResumeState {
+  step: number;
+  history: EpochRecord[];
+  bestValLoss: number;
+  initialValLoss: number;
+  /** running sums of the current epoch */
+  epochLossSum: number;
+  epochSamples: number;
+  epochSeconds: number;
+  fingerprint: string;
+}
+
+class Progress {
+  private last = 0;
+  constructor(readonly enabled: boolean) {}
+  line(text: string, force = false): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (!force && now - this.last < 200) return;
+    this.last = now;
+    process.stderr.write(`\r\x1b[K${text}`);
+  }
+  done(text: string): void {
+    if (this.enabled) process.stderr.write(`\r\x1b[K${text}\n`);
+  }
+}
+
+/** Trains (or resumes) a model; returns the history and the best checkpoint's path. */
+export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
+  if (typeof options.data !== 'string' || !options.data) throw new TrainError('data: a path to the truth Zarr dataset is required');
+  if (typeof options.out !== 'string' || !options.out) throw new TrainError('out: an output directory is required');
+  if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new TrainError(`seed must be a non-negative integer, got ${JSON.stringify(options.seed)}`);
+  const epochs = positiveInt(options.epochs ?? 10, 'epochs');
+  const batchSize = positiveInt(options.batchSize ?? 4, 'batchSize');
+  const lr = positive(options.lr ?? 2e-3, 'lr');
+  const weightDecay = positive(options.weightDecay ?? 0.01, 'weightDecay', true);
+  const clipNorm = positive(options.clipNorm ?? 1, 'clipNorm');
+  const warmupSteps = options.warmupSteps ?? 0;
+  const validationYears = positiveInt(options.validationYears ?? 1, 'validationYears');
+  const residual = options.residual ?? true;
+  const threads = options.threads;
+  const progress = new Progress(options.progress ?? Boolean(process.stderr.isTTY));
+
+  const data = await loadTruth(options.data);
+  const { train, valid, validYears } = splitSamples(data, validationYears);
+  const layout: ChannelLayout = {
+    prognostic: [...PROGNOSTIC_CHANNELS],
+    statics: [...STATIC_CHANNELS],
+    timeFeatures: [...SEASON_FEATURES],
+    residual,
+    stepHours: 6,
+  };
+  const nIn = layout.prognostic.length + layout.statics.length + layout.timeFeatures.length;
+  const nOut = layout.prognostic.length;
+  const { nlat, nlon } = data.grid;
+  let config: SfnoConfig;
+  try {
+    config = resolveSfnoConfig({ ...DEFAULT_MODEL, ...(options.model ?? {}), imgSize: [nlat, nlon], grid: data.grid.kind, inChans: nIn, outChans: nOut });
+  } catch (e) {
+    throw new TrainError(`model: ${(e as Error).message}`);
+  }
+  const stats: ChannelStats = channelStats(data, train, layout);
+  const perEpoch = Math.min(train.length, options.samplesPerEpoch ?? train.length);
+  const stepsPerEpoch = Math.floor(perEpoch / batchSize);
+  if (stepsPerEpoch < 1) throw new TrainError(`batchSize ${batchSize} exceeds the ${perEpoch} training samples per epoch`);
+  const totalSteps = epochs * stepsPerEpoch;
+  const fingerprint = JSON.stringify({ config, epochs, batchSize, lr, weightDecay, clipNorm, warmupSteps, validationYears, residual, perEpoch, seed: options.seed, data: data.hours.length });
+
+  const model = new Sfno(config);
+  const P = nlat * nlon;
+  const trainer = await Trainer.create({
+    name: 'sfno_train_step',
+    params: new Map([...initSfnoParameters(config, options.seed)].map(([n, d]) => [n, { data: d, shape: sfnoParameterShapes(config).get(n)! }])),
+    loss: (g, p) => {
+      const x = g.input('x', 'float32', [batchSize, nIn, nlat, nlon]);
+      const target = g.input('target', 'float32', [batchSize, nOut, nlat, nlon]);
+      const pred = forecastStepInternal(g, model, layout, p, model.toInternal(g, x));
+      // mean over the batch of Σ_channels ∫_sphere (prediction − target)² (normalised units)
+      return g.div(sphereSquaredErrorSum(g, model, pred, model.toInternal(g, target)), batchSize);
+    },
+    optimizer: {
+      lr: { baseLr: lr, totalSteps, warmupSteps, minLr: 0 },
+      weightDecay,
+      clipNorm,
+      noDecay: [...sfnoParameterShapes(config).keys()].filter((n) => !n.endsWith('.weight') || /norm[01]\.weight$/.test(n)),
+    },
+    threads,
+  });
+  const validator = await buildValidator(model, layout, nIn, nOut, threads);
+
+  mkdirSync(options.out, { recursive: true });
+  const resumePath = join(options.out, RESUME_FILE);
+  const bestPath = join(options.out, BEST_FILE);
+  let state: ResumeState = { step: 0, history: [], bestValLoss: Infinity, initialValLoss: NaN, epochLossSum: 0, epochSamples: 0, epochSeconds: 0, fingerprint };
+  if (existsSync(resumePath)) state = loadResume(resumePath, trainer, fingerprint);
+  else state.initialValLoss = await validate(validator, trainer.params(), data, valid, layout, stats, nIn, nOut, batchSize);
+
+  const x = new Float32Array(batchSize * nIn * P);
+  const target = new Float32Array(batchSize * nOut * P);
+  const next = new Float32Array(nOut * P);
+  let stepsThisCall = 0;
+  const saveResume = () => writeResume(resumePath, trainer, state);
+  while (state.step < totalSteps) {
+    const epoch = Math.floor(state.step / stepsPerEpoch);
+    const order = permutation(train.length, options.seed, 1, epoch);
+    const t0 = performance.now();
+    const b = state.step % stepsPerEpoch;
+    for (let k = 0; k < batchSize; k++) {
+      const t = train[order[b * batchSize + k]];
+      assembleInput(data, t, layout, stats, x, k);
+      assembleState(data, t + 1, layout, stats, next, 0);
+      target.set(next, k * nOut * P);
+    }
+    const r = await trainer.step({ x: { data: x, shape: [batchSize, nIn, nlat, nlon] }, target: { data: target, shape: [batchSize, nOut, nlat, nlon] } });
+    if (!Number.isFinite(r.loss)) throw new TrainError(`training diverged at step ${state.step + 1}: loss ${r.loss}`);
+    state.step++;
+    stepsThisCall++;
+    state.epochLossSum += r.loss * batchSize;
+    state.epochSamples += batchSize;
+    state.epochSeconds += (performance.now() - t0) / 1000;
+    const sps = state.epochSamples / Math.max(state.epochSeconds, 1e-9);
+    progress.line(`epoch ${epoch + 1}/${epochs} step ${b + 1}/${stepsPerEpoch} loss ${r.loss.toFixed(4)} lr ${r.lr.toExponential(2)} ${sps.toFixed(1)} samples/s`);
+    if (state.step % stepsPerEpoch === 0) {
+      const valLoss = await validate(validator, trainer.params(), data, valid, layout, stats, nIn, nOut, batchSize);
+      const rec: EpochRecord = { epoch: epoch + 1, trainLoss: state.epochLossSum / state.epochSamples, valLoss, samplesPerSecond: sps, lr: r.lr };
+      state.history.push(rec);
+      state.epochLossSum = 0;
+      state.epochSamples = 0;
+      state.epochSeconds = 0;
+      progress.done(`epoch ${rec.epoch}/${epochs}: train loss ${rec.trainLoss.toFixed(4)}, validation loss ${valLoss.toFixed(4)}, ${sps.toFixed(1)} samples/s`);
+      if (valLoss < state.bestValLoss) {
+        state.bestValLoss = valLoss;
+        saveCheckpoint(bestPath, {
+          config,
+          channels: layout,
+          normalisation: stats,
+          seed: options.seed,
+          step: state.step,
+          params: trainer.params() as Map<string, Float32Array>,
+          training: { epoch: rec.epoch, valLoss, trainLoss: rec.trainLoss, validationYears: validYears, data: data.path, batchSize, lr, epochs },
+        });
+      }
+      saveResume();
+    } else if (options.resumeEvery && state.step % options.resumeEvery === 0) saveResume();
+    if (options.stopAfterSteps !== undefined && stepsThisCall >= options.stopAfterSteps && state.step < totalSteps) {
+      saveResume();
+      return { bestPath, initialValLoss: state.initialValLoss, bestValLoss: state.bestValLoss, history: state.history, steps: state.step, finished: false };
+    }
+  }
+  return { bestPath, initialValLoss: state.initialValLoss, bestValLoss: state.bestValLoss, history: state.history, steps: state.step, finished: true };
+}
+
+interface Validator {
+  exe: Executable;
+  names: string[];
+  shapes: Map<string, number[]>;
+}
+
+async function buildValidator(model: Sfno, layout: ChannelLayout, nIn: number, nOut: number, threads?: number): Promise<Validator> {
+  const g = new Graph('sfno_validate');
+  const p = inputParameters(g, model.config);
+  const { nlat, nlon } = model.outer.config.grid;
+  const x = g.input('x', 'float32', ['N', nIn, nlat, nlon]);
+  const target = g.input('target', 'float32', ['N', nOut, nlat, nlon]);
+  const pred = forecastStepInternal(g, model, layout, p, model.toInternal(g, x));
+  g.output('sse', sphereSquaredErrorSum(g, model, pred, model.toInternal(g, target)));
+  const shapes = sfnoParameterShapes(model.config);
+  return { exe: await compile(g, { threads }), names: [...shapes.keys()], shapes };
+}
+
+/** Mean over validation samples of Σ_channels ∫ (prediction − truth)² in normalised units. */
+async function validate(v: Validator, params: Map<string, Float32Array | Float64Array>, data: TruthData, samples: number[], layout: ChannelLayout, stats: ChannelStats, nIn: number, nOut: number, batch: number): Promise<number> {
+  const { nlat, nlon } = data.grid;
+  const P = nlat * nlon;
+  const feeds: Record<string, { data: Float32Array; shape: number[] }> = {};
+  for (const n of v.names) feeds[n] = { data: params.get(n) as Float32Array, shape: v.shapes.get(n)! };
+  let sum = 0;
+  for (let i = 0; i < samples.length; i += batch) {
+    const n = Math.min(batch, samples.length - i);
+    const x = new Float32Array(n * nIn * P);
+    const target = new Float32Array(n * nOut * P);
+    for (let k = 0; k < n; k++) {
+      assembleInput(data, samples[i + k], layout, stats, x, k);
+      assembleState(data, samples[i + k] + 1, layout, stats, target, k);
+    }
+    feeds.x = { data: x, shape: [n, nIn, nlat, nlon] };
+    feeds.target = { data: target, shape: [n, nOut, nlat, nlon] };
+    const out = await v.exe.run(feeds);
+    sum += (out.sse.data as Float32Array)[0];
+  }
+  return sum / samples.length;
+}
+
+function writeResume(path: string, trainer: Trainer, state: ResumeState): void {
+  const tensors = new Map<string, NamedTensor>();
+  const shapes = trainer.paramShapes();
+  const params = trainer.params();
+  const opt = trainer.optimizerState();
+  for (const [n, shape] of shapes) {
+    tensors.set(`param.${n}`, { dtype: 'float32', shape, data: params.get(n) as Float32Array });
+    tensors.set(`adam_m.${n}`, { dtype: 'float32', shape, data: opt.m.get(n) as Float32Array });
+    tensors.set(`adam_v.${n}`, { dtype: 'float32', shape, data: opt.v.get(n) as Float32Array });
+  }
+  saveSafetensors(path, tensors, { format: 'myriad-sfno-resume', state: JSON.stringify({ ...state, bestValLoss: Number.isFinite(state.bestValLoss) ? state.bestValLoss : null }) });
+}
+
+function loadResume(path: string, trainer: Trainer, fingerprint: string): ResumeState {
+  const file = loadSafetensors(path);
+  if (file.metadata.format !== 'myriad-sfno-resume') throw new CheckpointError(`resume state ${path}: not a myriad resume file (format ${JSON.stringify(file.metadata.format)})`);
+  const s = JSON.parse(file.metadata.state ?? 'null') as ResumeState & { bestValLoss: number | null };
+  if (!s || s.fingerprint !== fingerprint)
+    throw new TrainError(`resume state ${path} belongs to a different run (other data, seed or settings); use a new --out directory or delete it to start afresh`);
+  const take = (prefix: string) => {
+    const m = new Map<string, Float32Array>();
+    for (const n of trainer.paramShapes().keys()) {
+      const t = file.tensors.get(`${prefix}.${n}`);
+      if (!t || !(t.data instanceof Float32Array)) throw new CheckpointError(`resume state ${path}: tensor '${prefix}.${n}' is missing or not float32`);
+      m.set(n, t.data);
+    }
+    return m;
+  };
+  trainer.load(take('param'), { step: s.step, m: take('adam_m'), v: take('adam_v') });
+  return { ...s, bestValLoss: s.bestValLoss ?? Infinity, initialValLoss: s.initialValLoss ?? NaN };
+}
