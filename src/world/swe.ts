@@ -43,8 +43,10 @@ export interface SweOptions {
    * call (`step(…, { equilibrium })`), zero when omitted. Use it for Newtonian relaxation and Rayleigh drag.
    */
   relaxationRates?: Partial<Record<SweField, number>>;
-  /** orders per Legendre block (the sphere layer's groupSize; fewer, larger GEMMs); default 4 */
+  /** orders per Legendre block (the sphere layer's groupSize; fewer, larger GEMMs); default 8 */
   groupSize?: number;
+  /** longitude transform of the SHTs (the sphere layer's `dft`); default 'direct' (keeps orders of one parity adjacent) */
+  dft?: 'auto' | 'direct' | 'factorised';
 }
 
 export type SweField = 'phi' | 'vorticity' | 'divergence' | 'tracer';
@@ -72,7 +74,7 @@ function checkPositive(name: string, v: number): void {
 
 /** A configured shallow-water model: plan, constants and compiled step graphs per (members, steps per call). */
 export class ShallowWaterModel {
-  readonly options: Required<Omit<SweOptions, 'orography' | 'relaxationRates' | 'hyperdiffusion' | 'groupSize'>> & {
+  readonly options: Required<Omit<SweOptions, 'orography' | 'relaxationRates' | 'hyperdiffusion' | 'groupSize' | 'dft'>> & {
     orography?: Float64Array;
     relaxationRates: Partial<Record<SweField, number>>;
     hyperdiffusion: { efoldingTime: number; order: number; fields: SweField[] };
@@ -118,8 +120,8 @@ export class ShallowWaterModel {
     this.dtype = dtype;
     this.threads = threads;
     const grid: Grid = { kind: this.options.grid, nlat: o.nlat, nlon: o.nlon };
-    const groupSize = o.groupSize ?? 4;
-    this.plan = new ShtPlan(grid, { lmax: this.options.lmax, mmax: this.options.mmax, norm: 'ortho', csphase: false, dtype, groupSize, blockLayout: 'degree-major' });
+    const groupSize = o.groupSize ?? 8;
+    this.plan = new ShtPlan(grid, { lmax: this.options.lmax, mmax: this.options.mmax, norm: 'ortho', csphase: false, dtype, groupSize, blockLayout: 'degree-major', dft: o.dft ?? 'direct' });
     this.geometry = gridGeometry(grid);
     this.fields = this.options.tracer ? ['phi', 'vorticity', 'divergence', 'tracer'] : ['phi', 'vorticity', 'divergence'];
     for (const f of hd.fields) if (!this.fields.includes(f)) throw new RangeError(`shallow water: hyperdiffusion field '${f}' is not a field of this model (${this.fields.join(', ')})`);
