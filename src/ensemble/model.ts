@@ -367,3 +367,22 @@ export function toyModelFromCheckpoint(ck: ToyCheckpoint, name: string, threads?
   return new ToyModel({ seed: ck.seed, grid: ck.grid, rmse48h: TOY_CHANNELS.map((c) => ck.rmse48h[c.name]), name, threads });
 }
 
+
+/**
+ * Writes `count` calibrated test-model checkpoints (seeds 100, 101, …) for `grid` into `dir` as toy-<k>.json,
+ * calibrated on the nature run from `origin` at origin + 24, 48, 72 h. Returns the file paths.
+ */
+export async function writeToyCheckpoints(dir: string, count: number, grid: Grid, origin: Hours, threads?: number): Promise<string[]> {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  mkdirSync(dir, { recursive: true });
+  const nature = new ToyNatureRun({ grid, origin, threads });
+  const out: string[] = [];
+  for (let k = 0; k < count; k++) {
+    const ck = await makeToyCheckpoint(100 + k, nature, [origin + 24, origin + 48, origin + 72]);
+    const f = join(dir, `toy-${k}.json`);
+    writeFileSync(f, `${JSON.stringify(ck, null, 1)}\n`);
+    out.push(f);
+  }
+  return out;
+}

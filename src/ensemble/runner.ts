@@ -258,6 +258,7 @@ async function createStore(cfg: ForecastConfig, dir: string, climate: Map<string
       title: 'myriad ensemble member store',
       model_kind: cfg.model.kind,
       checkpoints: cfg.checkpointFiles.map((f) => path.basename(f)),
+      channels: cfg.channels,
       perturbation: cfg.perturbation,
       seed: cfg.seed,
       members_per_checkpoint: M / cfg.layout.checkpoints,
