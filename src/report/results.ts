@@ -3,7 +3,8 @@
 //
 // Formats (both written deterministically: same records → same bytes):
 // - JSON: an array of record objects, one per line. A NaN value is written as null and read back as NaN;
-//   ±Infinity is written as the strings "Infinity" / "-Infinity". This is the lossless format.
+//   ±Infinity (value or extra key) is written as the strings "Infinity" / "-Infinity" and read back as numbers.
+//   This is the lossless format (except that an extra string "Infinity" comes back as the number).
 // - CSV: header `metric,variable,lead_hours,region,ensemble,value` followed by the extra keys in sorted order.
 //   Numbers are written in JavaScript's shortest round-trip form; NaN is written as `NaN` (pandas reads it as NaN),
 //   ±Infinity as `Infinity` / `-Infinity`. On reading, an empty or `NaN` value cell is NaN; an empty extra cell means
@@ -39,30 +40,30 @@ export interface ResultRecord {
 }
 
 const EXTRA_KEY = /^[a-z][a-z0-9_]*$/;
-const nonEmpty = z.string().min(1, 'expected a non-empty string');
+const nonEmpty = z
+  .string({ required_error: 'expected a non-empty string', invalid_type_error: 'expected a non-empty string' })
+  .min(1, 'expected a non-empty string');
 
 /** zod schema of a record; `value` may be NaN or ±Infinity, `lead_hours` must be finite and >= 0. */
 export const resultRecordSchema = z
   .object({
     metric: nonEmpty,
     variable: nonEmpty,
-    lead_hours: z
-      .number({ invalid_type_error: 'expected a number (hours)' })
-      .refine((x) => Number.isFinite(x) && x >= 0, 'expected a finite number of hours >= 0'),
+    lead_hours: z.custom<number>((x) => typeof x === 'number', 'expected a number (hours)').refine((x) => Number.isFinite(x) && x >= 0, 'expected a finite number of hours >= 0'),
     region: nonEmpty,
     ensemble: nonEmpty,
-    value: z.number({ invalid_type_error: 'expected a number (NaN allowed)' }),
+    value: z.custom<number>((x) => typeof x === 'number', 'expected a number (NaN allowed)'),
   })
-  .catchall(
-    z.union([z.string(), z.number().refine((x) => !Number.isNaN(x), 'extra numeric keys may not be NaN')], {
-      errorMap: () => ({ message: 'expected a string or a number' }),
-    }),
-  )
+  .catchall(z.unknown())
   .superRefine((rec, ctx) => {
-    for (const key of Object.keys(rec)) {
+    for (const [key, v] of Object.entries(rec)) {
       if ((CORE_COLUMNS as readonly string[]).includes(key)) continue;
       if (!EXTRA_KEY.test(key)) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: 'extra key names must match [a-z][a-z0-9_]*' });
+      } else if (typeof v === 'number' && Number.isNaN(v)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: 'extra numeric keys may not be NaN' });
+      } else if (typeof v !== 'number' && typeof v !== 'string') {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: 'expected a string or a number' });
       }
     }
   });
@@ -189,7 +190,8 @@ export function resultsFromJson(text: string, source = 'results.json'): ResultRe
     if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
       const o: Record<string, unknown> = { ...(item as Record<string, unknown>) };
       if (o.value === null) o.value = NaN;
-      for (const k of ['value', 'lead_hours']) {
+      for (const k of Object.keys(o)) {
+        if (k === 'metric' || k === 'variable' || k === 'region' || k === 'ensemble') continue;
         if (o[k] === 'Infinity') o[k] = Infinity;
         else if (o[k] === '-Infinity') o[k] = -Infinity;
       }

@@ -37,9 +37,9 @@ const SUPERSCRIPT: Record<string, string> = {
 
 /** Formats a tick value given the tick step (enough decimals to tell ticks apart; exponent form for extremes). */
 export function formatTick(v: number, step: number): string {
-  if (v === 0) return '0';
+  if (v === 0 || Math.abs(v) < Math.abs(step) * 1e-9) return '0';
   const a = Math.abs(v);
-  if (a >= 1e6 || a < 1e-4) {
+  if (a >= 1e6 || step < 1e-4) {
     const e = Math.floor(Math.log10(a));
     const m = v / 10 ** e;
     const ms = Number(m.toFixed(Math.max(0, Math.min(6, -Math.floor(Math.log10(step / 10 ** e) + 1e-9)))));
