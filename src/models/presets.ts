@@ -1,0 +1,42 @@
+// Named SFNO configurations: the torch-harmonics comparison configuration of the speed target, and the small
+// configuration candidate for the shipped planet checkpoints (8 inputs: 4 prognostic, 2 static, 2 season; 4 outputs).
+import { type SfnoConfig, resolveSfnoConfig } from './sfno.ts';
+
+/** 64×128 Legendre–Gauss, 4 in/out channels, embed 64, 4 layers, scale factor 1, MLP ratio 2, instance norm, GELU, big skip, position embedding, Driscoll–Healy. */
+export const TH_COMPARE_CONFIG: SfnoConfig = resolveSfnoConfig({
+  imgSize: [64, 128],
+  grid: 'legendre-gauss',
+  inChans: 4,
+  outChans: 4,
+  embedDim: 64,
+  numLayers: 4,
+  scaleFactor: 1,
+  mlpRatio: 2,
+  useMlp: true,
+  normalization: 'instance_norm',
+  activation: 'gelu',
+  bigSkip: true,
+  posEmbed: 'latlon',
+  operatorType: 'driscoll-healy',
+});
+
+/**
+ * The small configuration the shipped checkpoints are meant to use (≤ 2 MB of float32 weights): the planet at
+ * 32×64 (equiangular, as the truth data), embed 32, 4 layers, MLP ratio 2, instance norm, GELU, big skip.
+ */
+export const SMALL_CONFIG: SfnoConfig = resolveSfnoConfig({
+  imgSize: [32, 64],
+  grid: 'equiangular',
+  inChans: 8,
+  outChans: 4,
+  embedDim: 32,
+  numLayers: 4,
+  scaleFactor: 1,
+  mlpRatio: 2,
+  useMlp: true,
+  normalization: 'instance_norm',
+  activation: 'gelu',
+  bigSkip: true,
+  posEmbed: 'latlon',
+  operatorType: 'driscoll-healy',
+});
