@@ -324,10 +324,12 @@ export class Sfno {
       y = this.norm(g, y, `${b}.norm0`, p, invPlan);
       y = this.act(g, y);
       if (c.useMlp) {
-        const hidden = shapes.get(`${b}.mlp.fwd.0.weight`)![0];
-        let z = g.add(g.matmul(mat(`${b}.mlp.fwd.0.weight`), y), g.reshape(P(`${b}.mlp.fwd.0.bias`), [1, hidden, 1]));
+        // hidden activations as [W, N·H, hidden]: the bias then runs along the last axis, where onnxruntime fuses
+        // bias + GELU into one kernel; both transposes fold into the GEMMs (transposed operands)
+        const w1t = g.transpose(mat(`${b}.mlp.fwd.0.weight`), [1, 0]); // [E, hidden]
+        let z = g.add(g.matmul(g.transpose(y, [0, 2, 1]), w1t), P(`${b}.mlp.fwd.0.bias`)); // [W, N·H, hidden]
         z = this.act(g, z);
-        y = g.matmul(mat(`${b}.mlp.fwd.2.weight`), z);
+        y = g.matmul(mat(`${b}.mlp.fwd.2.weight`), g.transpose(z, [0, 2, 1])); // [W, E, N·H]
       }
       y = this.norm(g, y, `${b}.norm1`, p, invPlan);
       h = g.add(y, res);
@@ -376,18 +378,21 @@ export class Sfno {
     const E = this.config.embedDim;
     const { nlat: H, nlon: W } = plan.config.grid;
     const x4 = g.reshape(y, [W, E, -1, H]);
-    const mean = g.reduceMean(x4, [0, 3], true);
-    const d = g.sub(x4, mean);
-    const variance = g.reduceMean(g.mul(d, d), [0, 3], true);
+    // statistics per (channel, member): reduce the outer axis first, then latitude (two fast reductions instead
+    // of one strided one); biased variance as E[x²] − mean², as in PyTorch, with eps 1e-6
+    const meanOf = (t: Tensor) => g.reduceMean(g.reduceMean(t, [0], true), [3], true); // [1, E, N, 1]
+    const mean = meanOf(x4);
+    const variance = g.maximum(g.sub(meanOf(g.mul(x4, x4)), g.mul(mean, mean)), 0);
     const rstd = g.div(1, g.sqrt(g.add(variance, 1e-6))); // [1, E, N, 1]
     const wt = p.get(`${prefix}.weight`)!;
     const bs = p.get(`${prefix}.bias`)!;
     let z: Tensor;
     if (kind === 'instance_norm') {
-      // the affine weight folds into the small per-(channel, member) scale: two passes over the grid
-      z = g.add(g.mul(d, g.mul(rstd, g.reshape(wt, [1, E, 1, 1]))), g.reshape(bs, [1, E, 1, 1]));
+      // (x − mean)·rstd·w + b = x·a + (b − mean·a) with a = rstd·w: two passes over the grid
+      const a = g.mul(rstd, g.reshape(wt, [1, E, 1, 1]));
+      z = g.add(g.mul(x4, a), g.sub(g.reshape(bs, [1, E, 1, 1]), g.mul(mean, a)));
     } else {
-      z = g.add(g.mul(g.mul(d, rstd), this.gridParam(g, wt, plan)), this.gridParam(g, bs, plan));
+      z = g.add(g.mul(g.mul(g.sub(x4, mean), rstd), this.gridParam(g, wt, plan)), this.gridParam(g, bs, plan));
     }
     return g.reshape(z, [W, E, -1]);
   }
