@@ -285,7 +285,7 @@ export function renderReport(input: ReportInput, options: ReportOptions = {}): s
           x: s.wavenumber,
           y: s.power,
           color: s.kind === 'truth' ? '#000000' : colorOf(s.ensemble),
-          dash: dashOf[s.kind] ?? '4 2',
+          dash: s.kind in dashOf ? dashOf[s.kind] : '4 2',
         }));
         const units = at.find((s) => s.units)?.units;
         out.push(

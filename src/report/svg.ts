@@ -318,7 +318,9 @@ function drawLegend(out: string[], entries: LegendEntry[], x: number, y: number)
 }
 
 function clipDef(out: string[], id: string, area: PlotArea): void {
-  out.push(`<defs><clipPath id="${id}-clip"><rect x="${fmt(area.left)}" y="${fmt(area.top)}" width="${fmt(area.right - area.left)}" height="${fmt(area.bottom - area.top)}"/></clipPath></defs>`);
+  // Padded by the marker radius so that points on the frame are drawn whole.
+  const pad = 4;
+  out.push(`<defs><clipPath id="${id}-clip"><rect x="${fmt(area.left - pad)}" y="${fmt(area.top - pad)}" width="${fmt(area.right - area.left + 2 * pad)}" height="${fmt(area.bottom - area.top + 2 * pad)}"/></clipPath></defs>`);
 }
 
 /** Polyline path through (x, y), broken at points that are not finite (or not positive on a log axis). */
@@ -563,13 +565,14 @@ export function reliabilityDiagram(o: ReliabilityOptions): string {
   if (o.climatology !== undefined && Number.isFinite(o.climatology)) {
     out.push(`<line x1="${fmt(area.left)}" y1="${fmt(ys(o.climatology))}" x2="${fmt(area.right)}" y2="${fmt(ys(o.climatology))}" stroke="#AAAAAA" stroke-dasharray="2 3"/>`);
   }
-  // Sharpness inset: relative counts per bin, in the lower right corner.
+  // Sharpness inset: relative counts per bin, in the upper left corner (away from the curve of an under-dispersive
+  // or reliable ensemble, which runs along or below the diagonal).
   const withCounts = colored.filter((s) => s.counts && s.counts.length > 0);
   if (withCounts.length) {
     const iw = plotSize * 0.38;
     const ih = plotSize * 0.24;
-    const ix = area.right - iw - 6;
-    const iy = area.bottom - ih - 6;
+    const ix = area.left + 6;
+    const iy = area.top + 6;
     const nb = Math.max(...withCounts.map((s) => s.counts!.length));
     out.push(`<g class="inset"><rect x="${fmt(ix)}" y="${fmt(iy)}" width="${fmt(iw)}" height="${fmt(ih)}" fill="#ffffff" stroke="#999999"/>`);
     out.push(`<text x="${fmt(ix + 4)}" y="${fmt(iy + 11)}" font-size="9" fill="#444444">forecasts per bin (share)</text>`);
