@@ -111,6 +111,13 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
 
 const sep = '\u0001';
 
+/** Largest of `values` (or `init` if larger or the list is empty), without spreading a long list into arguments. */
+function maxOf(values: Iterable<number>, init = -Infinity): number {
+  let m = init;
+  for (const v of values) if (v > m) m = v;
+  return m;
+}
+
 /** Builds the HTML page. Deterministic: the same input gives the same bytes. */
 export function renderReport(input: ReportInput, options: ReportOptions = {}): string {
   const records = input.results;
@@ -120,7 +127,7 @@ export function renderReport(input: ReportInput, options: ReportOptions = {}): s
   const maxLeads = options.maxLeadsPerPlot ?? 4;
   let chartCount = 0;
   const nextId = () => `fig${++chartCount}`;
-  const leadAxisDays = Math.max(0, ...records.map((r) => r.lead_hours)) >= 72;
+  const leadAxisDays = maxOf(records.map((r) => r.lead_hours), 0) >= 72;
   const leadX = (h: number) => (leadAxisDays ? h / 24 : h);
   const leadAxisLabel = leadAxisDays ? 'lead time (days)' : 'lead time (hours)';
 
@@ -224,7 +231,7 @@ export function renderReport(input: ReportInput, options: ReportOptions = {}): s
       out.push(`<h3>${escapeXml(variable)} · ${escapeXml(region)} · ${escapeXml(ensemble)}</h3><div class="grid">`);
       for (const lead of leads) {
         const pts = g.filter((r) => r.lead_hours === lead).sort((a, b) => (a.bin as number) - (b.bin as number));
-        const nb = Math.max(...pts.map((r) => r.bin as number)) + 1;
+        const nb = maxOf(pts.map((r) => r.bin as number)) + 1;
         const counts = new Float64Array(nb);
         for (const r of pts) counts[r.bin as number] = counts[r.bin as number]! + (Number.isFinite(r.value) ? r.value : 0);
         const total = counts.reduce((a, b) => a + b, 0);
@@ -334,7 +341,7 @@ export function renderReport(input: ReportInput, options: ReportOptions = {}): s
             .map((e) => {
               const pick = (m: string) => {
                 const pts = relHere.filter((r) => r.ensemble === e && r.metric === m);
-                const nb = Math.max(-1, ...pts.map((r) => r.bin as number)) + 1;
+                const nb = maxOf(pts.map((r) => r.bin as number), -1) + 1;
                 const v = new Array<number>(nb).fill(NaN);
                 for (const r of pts) v[r.bin as number] = r.value;
                 return v;
@@ -364,7 +371,7 @@ export function renderReport(input: ReportInput, options: ReportOptions = {}): s
             .filter((e) => rocHere.some((r) => r.ensemble === e))
             .map((e) => {
               const pts = rocHere.filter((r) => r.ensemble === e);
-              const np = Math.max(...pts.map((r) => r.point as number)) + 1;
+              const np = maxOf(pts.map((r) => r.point as number)) + 1;
               const far = new Array<number>(np).fill(NaN);
               const hr = new Array<number>(np).fill(NaN);
               for (const r of pts) (r.metric === 'roc_hit_rate' ? hr : far)[r.point as number] = r.value;

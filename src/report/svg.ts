@@ -172,8 +172,14 @@ export interface AxisOptions {
 function buildScale(axis: AxisOptions, values: number[], p0: number, p1: number): Scale {
   const kind = axis.scale ?? 'linear';
   const finite = values.filter((v) => Number.isFinite(v) && (kind === 'linear' || v > 0));
-  let lo = axis.min ?? (finite.length ? Math.min(...finite) : kind === 'log' ? 1 : 0);
-  let hi = axis.max ?? (finite.length ? Math.max(...finite) : kind === 'log' ? 10 : 1);
+  let dataMin = Infinity;
+  let dataMax = -Infinity;
+  for (const v of finite) {
+    if (v < dataMin) dataMin = v;
+    if (v > dataMax) dataMax = v;
+  }
+  let lo = axis.min ?? (finite.length ? dataMin : kind === 'log' ? 1 : 0);
+  let hi = axis.max ?? (finite.length ? dataMax : kind === 'log' ? 10 : 1);
   if (kind === 'log') {
     const lt = logTicks(lo, hi);
     const d0 = axis.min ?? lt.min;

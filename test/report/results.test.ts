@@ -13,6 +13,7 @@ import {
   resultsFromJson,
   resultsToCsv,
   resultsToJson,
+  resultRecordSchema,
   validateRecord,
   writeFileAtomic,
   writeResults,
@@ -149,5 +150,39 @@ test('files: atomic replace, no temporary left behind, format from the extension
     assert.deepEqual(readdirSync(dir).sort(), ['results.csv', 'results.json']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the fast validation path accepts exactly what the zod schema accepts', () => {
+  const base = { metric: 'rmse', variable: 'z500', lead_hours: 24, region: 'g', ensemble: 'a', value: 1 };
+  const variants: Record<string, unknown>[] = [
+    base,
+    { ...base, value: NaN },
+    { ...base, value: -Infinity },
+    { ...base, value: '1' },
+    { ...base, lead_hours: Infinity },
+    { ...base, lead_hours: -0 },
+    { ...base, lead_hours: -1e-9 },
+    { ...base, metric: '' },
+    { ...base, region: 3 },
+    { ...base, size: 50, threshold: 'p95' },
+    { ...base, size: Infinity },
+    { ...base, size: NaN },
+    { ...base, size: null },
+    { ...base, size: undefined },
+    { ...base, size: true },
+    { ...base, '9lives': 1 },
+    { ...base, bin_lower: -4 },
+    { ...base, Size: 1 },
+  ];
+  for (const v of variants) {
+    const zodOk = resultRecordSchema.safeParse(v).success;
+    let ok = true;
+    try {
+      validateRecord(v, 'variant');
+    } catch {
+      ok = false;
+    }
+    assert.equal(ok, zodOk, `agreement on ${JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x === undefined ? 'undefined' : x))}`);
   }
 });
