@@ -224,6 +224,10 @@ export function initSfnoParameters(c: SfnoConfig, seed: number): Map<string, Flo
 export interface SfnoBuildOptions {
   /** orders per Legendre block (default 8) */
   groupSize?: number;
+  /** longitude transform of the SHTs (default 'auto': the sphere layer's flop model) */
+  dft?: 'auto' | 'direct' | 'factorised';
+  /** MLP orientation: hidden channels last (bias + GELU fused; default) or first */
+  mlpLayout?: 'hidden-last' | 'hidden-first';
 }
 
 /**
@@ -237,6 +241,7 @@ export class Sfno {
   /** transforms on the internal Legendre–Gauss grid h × w */
   readonly inner: ShtPlan;
   readonly dims: { h: number; w: number; modes: number };
+  private readonly mlpLayout: 'hidden-last' | 'hidden-first';
 
   constructor(config: SfnoConfig, options: SfnoBuildOptions = {}) {
     this.config = resolveSfnoConfig(config);
@@ -244,12 +249,14 @@ export class Sfno {
     const { h, w, modes } = this.dims;
     const [nlat, nlon] = this.config.imgSize;
     const groupSize = options.groupSize ?? 8;
-    const make = (grid: Grid, dft: 'auto' | 'direct') =>
+    this.mlpLayout = options.mlpLayout ?? 'hidden-last';
+    const dftChoice = options.dft ?? 'auto';
+    const make = (grid: Grid, dft: 'auto' | 'direct' | 'factorised') =>
       new ShtPlan(grid, { lmax: modes, mmax: modes, norm: 'ortho', csphase: true, dtype: 'float32', groupSize, blockLayout: 'degree-major', dft });
     const outerGrid: Grid = { kind: this.config.grid, nlat, nlon };
     const innerGrid: Grid = { kind: 'legendre-gauss', nlat: h, nlon: w };
-    let outer = make(outerGrid, 'auto');
-    let inner = make(innerGrid, 'auto');
+    let outer = make(outerGrid, dftChoice);
+    let inner = make(innerGrid, dftChoice);
     if (!sameBlocks(outer, inner)) {
       // spectra pass between the two grids' transforms: their packed blocks must hold the same (m, l)
       outer = make(outerGrid, 'direct');
@@ -326,10 +333,17 @@ export class Sfno {
       if (c.useMlp) {
         // hidden activations as [W, N·H, hidden]: the bias then runs along the last axis, where onnxruntime fuses
         // bias + GELU into one kernel; both transposes fold into the GEMMs (transposed operands)
-        const w1t = g.transpose(mat(`${b}.mlp.fwd.0.weight`), [1, 0]); // [E, hidden]
-        let z = g.add(g.matmul(g.transpose(y, [0, 2, 1]), w1t), P(`${b}.mlp.fwd.0.bias`)); // [W, N·H, hidden]
-        z = this.act(g, z);
-        y = g.matmul(mat(`${b}.mlp.fwd.2.weight`), g.transpose(z, [0, 2, 1])); // [W, E, N·H]
+        if (this.mlpLayout === 'hidden-last') {
+          const w1t = g.transpose(mat(`${b}.mlp.fwd.0.weight`), [1, 0]); // [E, hidden]
+          let z = g.add(g.matmul(g.transpose(y, [0, 2, 1]), w1t), P(`${b}.mlp.fwd.0.bias`)); // [W, N·H, hidden]
+          z = this.act(g, z);
+          y = g.matmul(mat(`${b}.mlp.fwd.2.weight`), g.transpose(z, [0, 2, 1])); // [W, E, N·H]
+        } else {
+          const hidden = shapes.get(`${b}.mlp.fwd.0.weight`)![0];
+          let z = g.add(g.matmul(mat(`${b}.mlp.fwd.0.weight`), y), g.reshape(P(`${b}.mlp.fwd.0.bias`), [1, hidden, 1])); // [W, hidden, N·H]
+          z = this.act(g, z);
+          y = g.matmul(mat(`${b}.mlp.fwd.2.weight`), z);
+        }
       }
       y = this.norm(g, y, `${b}.norm1`, p, invPlan);
       h = g.add(y, res);
