@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { ProbabilityBin, RocCurve } from '../scores/probability.ts';
 import type { SigmaBin, SubEnsembleSizeResult } from '../scores/huge.ts';
-import { ResultsFormatError, readResults, resultsFromJson, type ResultRecord } from './results.ts';
+import { ResultsFormatError, readResults, resultsFromJson, resultsToJson, writeFileAtomic, type ResultRecord } from './results.ts';
 
 export const BUNDLE_FILE = 'report-bundle.json';
 export const RESULTS_JSON = 'results.json';
@@ -154,6 +154,24 @@ export function loadReportInput(path: string): ReportInput {
     throw new ResultsFormatError(`results: '${path}' holds none of ${RESULTS_JSON}, ${RESULTS_CSV}, ${BUNDLE_FILE}`);
   }
   return { ...(bundle ?? {}), results: [...(results ?? []), ...(bundle?.results ?? [])] };
+}
+
+/**
+ * Writes a report bundle file atomically (NaN in spectra and maps as null; results, if any, validated and embedded).
+ * Deterministic: the same input gives the same bytes.
+ */
+export function writeReportBundle(path: string, input: Partial<ReportInput>): void {
+  const nanToNull = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isNaN(v) ? null : v));
+  const bundle: Record<string, unknown> = { format: 'myriad-report-bundle', version: 1 };
+  if (input.title !== undefined) bundle.title = input.title;
+  if (input.subtitle !== undefined) bundle.subtitle = input.subtitle;
+  if (input.notes?.length) bundle.notes = input.notes;
+  if (input.results?.length) bundle.results = JSON.parse(resultsToJson(input.results)) as unknown;
+  if (input.spectra?.length) bundle.spectra = input.spectra.map((s) => ({ ...s, power: nanToNull(s.power) }));
+  if (input.maps?.length) bundle.maps = input.maps.map((m) => ({ ...m, values: nanToNull(m.values) }));
+  // Validate what is written, so that a bad bundle fails here and not when the report is made.
+  parseReportBundle(JSON.parse(JSON.stringify(bundle)), path);
+  writeFileAtomic(path, JSON.stringify(bundle) + '\n');
 }
 
 function parseBundleFile(path: string): ReportInput {

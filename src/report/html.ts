@@ -185,14 +185,19 @@ export function renderReport(input: ReportInput, options: ReportOptions = {}): s
     const groups = groupBy(rows, (r) => [r.variable, r.region, String(r.threshold ?? '')].join(sep));
     for (const [gk, g] of groups) {
       const [variable, region, threshold] = gk.split(sep) as [string, string, string];
-      const metrics = Array.from(new Set(g.map((r) => r.metric))).sort(compareMetrics);
+      const all = new Set(g.map((r) => r.metric));
+      // expected_X (e.g. expected_outlier_fraction = 2/(M+1)) is drawn dashed in the chart of X when X is present.
+      const metrics = Array.from(all).filter((m) => !(m.startsWith('expected_') && all.has(m.slice(9)))).sort(compareMetrics);
       out.push(`<h3>${escapeXml(variable)} · ${escapeXml(region)}${threshold ? ' · ' + escapeXml(threshold) : ''}</h3><div class="grid">`);
       for (const metric of metrics) {
         const series: LineSeries[] = [];
         for (const e of ensembles) {
-          const pts = g.filter((r) => r.metric === metric && r.ensemble === e).sort((a, b) => a.lead_hours - b.lead_hours);
+          const line = (m: string) => g.filter((r) => r.metric === m && r.ensemble === e).sort((a, b) => a.lead_hours - b.lead_hours);
+          const pts = line(metric);
           if (pts.length === 0) continue;
           series.push({ name: e, x: pts.map((r) => leadX(r.lead_hours)), y: pts.map((r) => r.value), color: colorOf(e), markers: pts.length <= 20 });
+          const exp = line('expected_' + metric);
+          if (exp.length) series.push({ name: `${e}, calibrated`, x: exp.map((r) => leadX(r.lead_hours)), y: exp.map((r) => r.value), color: colorOf(e), dash: '5 4' });
         }
         const label = metricLabel(metric);
         const isRatio = metric.startsWith('ssr');

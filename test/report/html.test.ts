@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUNDLE_FILE, loadReportInput, parseReportBundle, type ReportInput } from '../../src/report/bundle.ts';
+import { BUNDLE_FILE, loadReportInput, parseReportBundle, writeReportBundle, type ReportInput } from '../../src/report/bundle.ts';
 import { REPORT_SECTIONS, pickLeads, renderReport } from '../../src/report/html.ts';
 import { resultsToCsv, resultsToJson } from '../../src/report/results.ts';
 import { allElements, parseXml, xmllint, type XmlElement } from './xml.ts';
@@ -41,7 +41,13 @@ test('full report: well-formed, every section with figures, self-contained, uniq
   // The summary table: one row per (variable, region, metric[, threshold]) scalar, one column per ensemble and lead.
   const table = allElements(secs.get('summary')!).find((e) => e.name === 'table')!;
   const bodyRows = allElements(table).find((e) => e.name === 'tbody')!.children;
-  assert.equal(bodyRows.length, 4 /* rmse spread ssr crps */ + 2 /* roc_auc, base_rate at >1.5 */);
+  assert.equal(bodyRows.length, 4 /* rmse spread ssr crps */ + 2 /* outlier fraction and its expectation */ + 2 /* roc_auc, base_rate at >1.5 */);
+  // expected_outlier_fraction is drawn dashed inside the outlier-fraction chart, not as a chart of its own.
+  const meanTitles = allElements(secs.get('mean')!).filter((e) => e.name === 'svg').map((svg) => svg.children.find((c) => c.name === 'title')!.text);
+  assert.deepEqual(meanTitles.map((t) => t.split(',')[0]), ['RMSE of the ensemble mean', 'ensemble spread', 'spread-skill ratio', 'CRPS', 'outlier fraction']);
+  const outlierSvg = allElements(secs.get('mean')!).filter((e) => e.name === 'svg')[4]!;
+  const dashed = allElements(outlierSvg).filter((e) => e.attrs.class === 'series' && e.attrs['stroke-dasharray'] === '5 4');
+  assert.equal(dashed.length, 2, 'one calibrated-expectation line per ensemble');
   const rmse = bodyRows.find((r) => r.children[2]!.text === 'RMSE of the ensemble mean')!;
   const firstRmse = sample.results.find((r) => r.metric === 'rmse' && r.ensemble === 'physics' && r.lead_hours === 24)!;
   assert.equal(rmse.children[3]!.text, String(Number(firstRmse.value.toPrecision(4))));
@@ -121,6 +127,15 @@ test('loading a results directory: JSON preferred, CSV otherwise, bundle merged;
     assert.equal(input.title, 'T');
     assert.equal(input.spectra!.length, sample.spectra!.length);
     assert.equal(loadReportInput(join(dir, 'results.csv')).results.length, 10);
+    // writeReportBundle → loadReportInput keeps NaN (as null in the file) and renders the same page.
+    const only = join(dir, 'only');
+    mkdirSync(only);
+    writeReportBundle(join(only, BUNDLE_FILE), sample);
+    const back = loadReportInput(only);
+    assert.ok(Number.isNaN(back.maps![0]!.values[0]!), 'the missing pole row stays missing');
+    assert.equal(renderReport(back), renderReport(sample));
+    assert.throws(() => writeReportBundle(join(only, 'bad.json'), { maps: [{ ...sample.maps![0]!, values: [1] }] }), /maps\[0\]\.values: expected 2048 values/);
+    assert.ok(!existsSync(join(only, 'bad.json')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 // Test helper: a small synthetic verification data set scored with the scores library (two Gaussian ensembles,
 // one under-dispersive), turned into tidy records and a report bundle with every section's data.
 import { crpsEnsemble } from '../../src/scores/crps.ts';
-import { ranksOfTruth, rankHistogram } from '../../src/scores/ranks.ts';
+import { expectedOutlierFraction, outlierFraction, ranksOfTruth, rankHistogram } from '../../src/scores/ranks.ts';
 import { eventOutcomes, eventProbabilities, reliabilityDiagram, rocCurve } from '../../src/scores/probability.ts';
 import { BeyondTruthHistogram, membersBeyondTruth } from '../../src/scores/huge.ts';
 import { rankHistogramRecords, reliabilityRecords, rocRecords, sigmaBinRecords, type ReportInput } from '../../src/report/bundle.ts';
@@ -76,7 +76,10 @@ export function sampleReportInput(opts: { members?: number; points?: number; lea
       let seq = 0;
       const uniform = () => ((seq = (seq * 1103515245 + 12345) % 2147483648) / 2147483648);
       const ranks = ranksOfTruth(ensemble, truth, members, points, uniform);
-      results.push(...rankHistogramRecords(rankHistogram(ranks, members), keys));
+      const histogram = rankHistogram(ranks, members);
+      results.push(...rankHistogramRecords(histogram, keys));
+      results.push({ ...keys, metric: 'outlier_fraction', value: outlierFraction(histogram) });
+      results.push({ ...keys, metric: 'expected_outlier_fraction', value: expectedOutlierFraction(members) });
       const threshold = 1.5;
       const prob = eventProbabilities(ensemble, members, points, threshold);
       const obs = eventOutcomes(truth, threshold);
