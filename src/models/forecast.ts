@@ -231,3 +231,44 @@ export function sphereSquaredErrorSum(g: Graph, model: Sfno, a: Tensor, b: Tenso
   const d = g.reshape(g.sub(a, b), [nlon, a.shape[1], -1, nlat]);
   return g.reduceSum(g.mul(g.mul(d, d), sphereWeightsInternal(g, model)));
 }
+
+/** Normalised static fields in the internal layout [nlon, nStatics, nlat_f] (host array, folded rows). */
+export function staticsInternal(model: Sfno, layout: ChannelLayout, stats: ChannelStats, statics: Map<string, Float32Array>): Float32Array {
+  const { nlat, nlon } = model.outer.config.grid;
+  const ns = layout.statics.length;
+  const out = new Float32Array(nlon * ns * nlat);
+  layout.statics.forEach((name, c) => {
+    const f = statics.get(name);
+    if (!f || f.length !== nlat * nlon) throw new DatasetError(`static field '${name}' must hold ${nlat}×${nlon} values`);
+    const { mean, std } = statOf(stats, name);
+    model.outer.foldedRows.forEach((row, r) => {
+      for (let j = 0; j < nlon; j++) out[(j * ns + c) * nlat + r] = (f[row * nlon + j] - mean) / std;
+    });
+  });
+  return out;
+}
+
+/**
+ * `steps` forecast steps in one graph from the normalised prognostic state [nlon, nProg, N·nlat_f]: statics
+ * [nlon, nStatics, nlat_f] are shared by all members, `season` [steps, 2] holds (sin, cos) of the season at the
+ * start of each step. Returns the normalised state after each step (internal layout).
+ */
+export function rolloutInternal(g: Graph, model: Sfno, layout: ChannelLayout, p: Map<string, Tensor>, state0: Tensor, statics: Tensor, season: Tensor, steps: number): Tensor[] {
+  const { nlat, nlon } = model.outer.config.grid;
+  const nt = layout.timeFeatures.length;
+  if (nt !== 0 && (nt !== 2 || layout.timeFeatures[0] !== 'season_sin' || layout.timeFeatures[1] !== 'season_cos'))
+    throw new GraphError(`rollout: time features must be [season_sin, season_cos] or none, got [${layout.timeFeatures.join(', ')}]`);
+  if (season.rank !== 2 || season.shape[0] !== steps || season.shape[1] !== 2) throw new GraphError(`rollout: season must be [${steps}, 2], got [${season.shape.join(',')}]`);
+  const ones = g.constant(new Float32Array(nlon * nlat).fill(1), [nlon, 1, nlat]);
+  const out: Tensor[] = [];
+  let state = state0;
+  for (let k = 0; k < steps; k++) {
+    const parts = [statics];
+    if (nt) parts.push(g.mul(ones, g.reshape(g.slice(season, [k], [k + 1], [0]), [1, 2, 1])));
+    const shared = parts.length === 1 ? parts[0] : g.concat(parts, 1);
+    const y = model.forwardInternalShared(g, p, state, layout.statics.length + nt ? shared : null);
+    state = layout.residual ? g.add(y, state) : y;
+    out.push(state);
+  }
+  return out;
+}

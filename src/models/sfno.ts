@@ -292,6 +292,16 @@ export class Sfno {
 
   /** The network on internal activations: x [nlon, inChans, N·nlat_f] → [nlon, outChans, N·nlat_f]. */
   forwardInternal(g: Graph, p: Map<string, Tensor>, x: Tensor): Tensor {
+    return this.forwardInternalShared(g, p, x, null);
+  }
+
+  /**
+   * The network when the last input channels are the same for every member (static fields, time features):
+   * `x` [nlon, k, N·nlat_f] holds the first k input channels per member, `shared` [nlon, inChans − k, nlat_f] the
+   * rest once. The encoder and the big skip are linear, so the shared channels enter through their own small GEMMs
+   * and a broadcast add: no per-member copies of static fields (what rollouts want).
+   */
+  forwardInternalShared(g: Graph, p: Map<string, Tensor>, x: Tensor, shared: Tensor | null): Tensor {
     const c = this.config;
     const shapes = this.parameterShapes;
     for (const [name, shape] of shapes) {
@@ -301,16 +311,29 @@ export class Sfno {
         throw new GraphError(`SFNO: parameter '${name}' has shape [${t.shape.join(',')}], expected [${shape.join(',')}]`);
     }
     const [nlat, nlon] = c.imgSize;
-    if (x.rank !== 3 || x.shape[0] !== nlon || x.shape[1] !== c.inChans)
-      throw new GraphError(`SFNO: internal input must be [${nlon}, ${c.inChans}, N·${nlat}], got [${x.shape.join(',')}]`);
+    const k = shared ? c.inChans - (shared.shape[1] as number) : c.inChans;
+    if (x.rank !== 3 || x.shape[0] !== nlon || x.shape[1] !== k || k < 1)
+      throw new GraphError(`SFNO: internal input must be [${nlon}, ${k}, N·${nlat}], got [${x.shape.join(',')}]`);
+    if (shared && (shared.rank !== 3 || shared.shape[0] !== nlon || shared.shape[2] !== nlat))
+      throw new GraphError(`SFNO: shared inputs must be [${nlon}, channels, ${nlat}], got [${shared.shape.join(',')}]`);
     const E = c.embedDim;
     const P = (name: string) => p.get(name)!;
     const mat = (name: string) => {
       const s = shapes.get(name)!;
       return g.reshape(P(name), [s[0], s[1]]);
     };
-    const residualIn = x;
-    let h = g.matmul(mat('encoder.0.weight'), x); // [W, E, N·H]
+    // W[:, a:b] @ input channels a..b: per-member channels as they are, shared ones broadcast over the members
+    const inputTerm = (w: Tensor, out: number): Tensor => {
+      const wx = k === c.inChans ? w : g.slice(w, [0], [k], [1]);
+      let t = g.matmul(wx, x);
+      if (shared) {
+        const ws = g.slice(w, [k], [c.inChans], [1]);
+        const s4 = g.reshape(g.matmul(ws, shared), [nlon, out, 1, nlat]);
+        t = g.reshape(g.add(g.reshape(t, [nlon, out, -1, nlat]), s4), [nlon, out, -1]);
+      }
+      return t;
+    };
+    let h = inputTerm(mat('encoder.0.weight'), E); // [W, E, N·H]
     if (c.posEmbed !== 'none') h = this.addPosEmbed(g, h, P('pos_embed'));
     for (let i = 0; i < c.numLayers; i++) {
       const fwdPlan = i === 0 ? this.outer : this.inner;
@@ -352,7 +375,7 @@ export class Sfno {
     if (!c.bigSkip) return g.matmul(dec, h);
     const dx = g.slice(dec, [0], [E], [1]);
     const di = g.slice(dec, [E], [E + c.inChans], [1]);
-    return g.add(g.matmul(dx, h), g.matmul(di, residualIn));
+    return g.add(g.matmul(dx, h), inputTerm(di, c.outChans));
   }
 
   /** The network in torch-harmonics' layout: x [N, inChans, nlat, nlon] → [N, outChans, nlat, nlon]. */
