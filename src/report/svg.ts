@@ -552,14 +552,15 @@ export interface ReliabilityOptions extends ChartFrame {
 /** Reliability diagram: observed frequency against forecast probability, the diagonal, and a sharpness inset. */
 export function reliabilityDiagram(o: ReliabilityOptions): string {
   const width = o.width ?? 560;
-  const height = o.height ?? 440;
   const colored = o.series.map((s, i) => ({ ...s, color: s.color ?? PALETTE[i % PALETTE.length]! }));
   const entries: LegendEntry[] = colored.map((s) => ({ label: s.name, color: s.color, kind: 'line', marker: true }));
   entries.push({ label: 'perfect reliability', color: '#777777', dash: '5 4', kind: 'line' });
   if (o.climatology !== undefined) entries.push({ label: 'climatology', color: '#AAAAAA', dash: '2 3', kind: 'line' });
   const lw = legendWidth(entries) + 12;
   const te = titleExtra(o, width);
-  const plotSize = Math.min(width - 84 - lw, height - 82 - te);
+  // Square plot: as wide as the legend leaves room for; the height follows unless given.
+  const plotSize = Math.min(width - 84 - lw, o.height !== undefined ? o.height - 82 - te : Infinity);
+  const height = o.height ?? Math.round(plotSize + 82 + te);
   const area: PlotArea = { left: 68, top: 34 + te, right: 68 + plotSize, bottom: 34 + te + plotSize };
   const xs = buildScale({ min: 0, max: 1, tickCount: 5 }, [], area.left, area.right);
   const ys = buildScale({ min: 0, max: 1, tickCount: 5 }, [], area.bottom, area.top);
@@ -620,7 +621,6 @@ export interface RocSeries {
 /** ROC curves (hit rate against false-alarm rate) with the no-skill diagonal; AUC in the legend. */
 export function rocPlot(o: ChartFrame & { series: RocSeries[] }): string {
   const width = o.width ?? 560;
-  const height = o.height ?? 440;
   const colored = o.series.map((s, i) => ({ ...s, color: s.color ?? PALETTE[i % PALETTE.length]! }));
   const entries: LegendEntry[] = colored.map((s) => ({
     label: s.auc !== undefined && Number.isFinite(s.auc) ? `${s.name} (AUC ${s.auc.toFixed(3)})` : s.name,
@@ -630,7 +630,9 @@ export function rocPlot(o: ChartFrame & { series: RocSeries[] }): string {
   entries.push({ label: 'no skill', color: '#777777', dash: '5 4', kind: 'line' });
   const lw = legendWidth(entries) + 12;
   const te = titleExtra(o, width);
-  const plotSize = Math.min(width - 84 - lw, height - 82 - te);
+  // Square plot: as wide as the legend leaves room for; the height follows unless given.
+  const plotSize = Math.min(width - 84 - lw, o.height !== undefined ? o.height - 82 - te : Infinity);
+  const height = o.height ?? Math.round(plotSize + 82 + te);
   const area: PlotArea = { left: 68, top: 34 + te, right: 68 + plotSize, bottom: 34 + te + plotSize };
   const xs = buildScale({ min: 0, max: 1, tickCount: 5 }, [], area.left, area.right);
   const ys = buildScale({ min: 0, max: 1, tickCount: 5 }, [], area.bottom, area.top);
