@@ -111,6 +111,10 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
 
 const sep = '\u0001';
 
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Largest of `values` (or `init` if larger or the list is empty), without spreading a long list into arguments. */
 function maxOf(values: Iterable<number>, init = -Infinity): number {
   let m = init;
@@ -291,7 +295,7 @@ export function renderReport(input: ReportInput, options: ReportOptions = {}): s
       for (const lead of leads) {
         const at = g
           .filter((s) => s.lead_hours === lead)
-          .sort((a, b) => (a.ensemble + sep + a.kind < b.ensemble + sep + b.kind ? -1 : 1));
+          .sort((a, b) => compareText(a.ensemble + sep + a.kind, b.ensemble + sep + b.kind));
         const series: LineSeries[] = at.map((s: SpectrumEntry) => ({
           name: s.kind === 'truth' ? (s.ensemble === 'truth' ? 'truth' : `truth (${s.ensemble})`) : `${s.ensemble} ${s.kind.replace(/_/g, ' ')}`,
           x: s.wavenumber,
@@ -429,7 +433,7 @@ export function renderReport(input: ReportInput, options: ReportOptions = {}): s
     const maps = (input.maps ?? []).filter((m) => m.name === 'efi' || m.name === 'sot');
     const out: string[] = [];
     if (maps.length === 0) out.push(absent('No EFI or SOT maps in this bundle (report-bundle.json "maps" with name "efi" or "sot").'));
-    const sorted = [...maps].sort((a, b) => (a.variable + sep + a.name + sep + a.ensemble < b.variable + sep + b.name + sep + b.ensemble ? -1 : 1) || a.lead_hours - b.lead_hours);
+    const sorted = [...maps].sort((a, b) => compareText(a.variable + sep + a.name + sep + a.ensemble, b.variable + sep + b.name + sep + b.ensemble) || a.lead_hours - b.lead_hours);
     for (const m of sorted) out.push(mapFigure(m, m.name === 'efi' ? 'Extreme Forecast Index (−1 to 1; grey: missing).' : 'Shift of Tails (grey: missing).'));
     sections.efi = out;
   }
