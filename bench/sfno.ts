@@ -6,7 +6,8 @@ import { compile } from '../src/engine/runtime.ts';
 import { Trainer } from '../src/engine/train.ts';
 import { Sfno, type SfnoConfig, constantParameters, initSfnoParameters, sfnoParameterShapes } from '../src/models/sfno.ts';
 import { SMALL_CONFIG, TH_COMPARE_CONFIG } from '../src/models/presets.ts';
-import { sphereSquaredErrorSum } from '../src/models/forecast.ts';
+import { rolloutInternal, sphereSquaredErrorSum } from '../src/models/forecast.ts';
+import type { ChannelLayout } from '../src/models/checkpoint.ts';
 
 const round = (x: number, d: number) => Number(x.toFixed(d));
 
@@ -83,6 +84,49 @@ async function inferenceLine(name: string, config: SfnoConfig, batch: number, th
   };
 }
 
+/**
+ * Several steps per session call with the state kept in the graph in the internal layout (how an ensemble runs):
+ * `steps` forecast steps of `batch` members, statics and season shared by the members.
+ */
+async function rolloutLine(name: string, config: SfnoConfig, batch: number, steps: number, threads: number, gemm: number): Promise<object> {
+  const model = new Sfno(config);
+  const nProg = config.outChans;
+  const nStat = config.inChans - nProg >= 2 ? 2 : 0;
+  const nTime = config.inChans - nProg - nStat;
+  const layout: ChannelLayout = {
+    prognostic: Array.from({ length: nProg }, (_, i) => `p${i}`),
+    statics: Array.from({ length: nStat }, (_, i) => `s${i}`),
+    timeFeatures: nTime === 2 ? ['season_sin', 'season_cos'] : [],
+    residual: true,
+    stepHours: 6,
+  };
+  if (nTime !== 0 && nTime !== 2) throw new Error(`rollout bench: cannot map ${config.inChans} inputs to prognostic/static/season channels`);
+  const [nlat, nlon] = config.imgSize;
+  const g = new Graph(`sfno_bench_rollout_${name}`);
+  const p = constantParameters(g, config, initSfnoParameters(config, 1));
+  const x = g.input('x', 'float32', ['N', nProg, nlat, nlon]);
+  const statics = g.constant(Float32Array.from({ length: nlon * nStat * nlat }, (_, i) => Math.cos(i)), [nlon, nStat, nlat]);
+  const season = g.constant(Float32Array.from({ length: steps * 2 }, (_, i) => Math.sin(i)), [steps, 2]);
+  const states = rolloutInternal(g, model, layout, p, model.toInternal(g, x), statics, season, steps);
+  g.output('y', model.fromInternal(g, states[steps - 1]));
+  const exe = await compile(g, { threads });
+  const data = Float32Array.from({ length: batch * nProg * nlat * nlon }, (_, i) => 0.1 * Math.sin(0.01 * i));
+  const s = await timeIt(() => exe.run({ x: { data, shape: [batch, nProg, nlat, nlon] } }), 2, 3);
+  const flops = matmulFlops(g, batch);
+  return {
+    suite: 'sfno',
+    config: name,
+    kind: 'rollout',
+    batch,
+    stepsPerCall: steps,
+    threads,
+    memberStepsPerS: round((batch * steps) / s, 2),
+    achievedGflops: round(flops / s / 1e9, 2),
+    gemmGflops: round(gemm, 1),
+    fractionOfGemm: round(flops / s / 1e9 / gemm, 3),
+  };
+}
+
 async function trainingLine(name: string, config: SfnoConfig, batch: number, threads: number, gemm: number): Promise<object> {
   const model = new Sfno(config);
   const shapes = sfnoParameterShapes(config);
@@ -144,6 +188,7 @@ export async function benchSfno(): Promise<object[]> {
   for (const [name, config] of configs) {
     for (const threads of threadsList)
       for (const batch of quick ? [1, 16] : [1, 16, 64, 256]) lines.push(await inferenceLine(name, config, batch, threads, gemm.get(threads)!));
+    for (const threads of threadsList) lines.push(await rolloutLine(name, config, quick ? 16 : 64, 4, threads, gemm.get(threads)!));
     for (const threads of threadsList) lines.push(await trainingLine(name, config, name === 'small' ? 8 : 4, threads, gemm.get(threads)!));
   }
   return lines;

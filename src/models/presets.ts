@@ -21,22 +21,24 @@ export const TH_COMPARE_CONFIG: SfnoConfig = resolveSfnoConfig({
 });
 
 /**
- * The small configuration the shipped checkpoints are meant to use (≤ 2 MB of float32 weights): the planet at
- * 32×64 (equiangular, as the truth data), embed 32, 4 layers, MLP ratio 2, instance norm, GELU, big skip.
+ * The small configuration the shipped checkpoints are meant to use (≤ 2 MB of float32 weights, ≈1.1 MB): the
+ * planet's 64×128 Legendre–Gauss forecast grid, scale factor 2 (internal 32×64, 32 modes), embed 32, 4 layers,
+ * MLP ratio 2, instance norm, GELU, big skip, a latitude position embedding; 8 inputs (u, v, height, tracer,
+ * orography, land fraction, season sin/cos), 4 outputs.
  */
 export const SMALL_CONFIG: SfnoConfig = resolveSfnoConfig({
-  imgSize: [32, 64],
-  grid: 'equiangular',
+  imgSize: [64, 128],
+  grid: 'legendre-gauss',
   inChans: 8,
   outChans: 4,
   embedDim: 32,
   numLayers: 4,
-  scaleFactor: 1,
+  scaleFactor: 2,
   mlpRatio: 2,
   useMlp: true,
   normalization: 'instance_norm',
   activation: 'gelu',
   bigSkip: true,
-  posEmbed: 'latlon',
+  posEmbed: 'lat',
   operatorType: 'driscoll-healy',
 });
