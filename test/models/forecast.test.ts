@@ -13,6 +13,7 @@ import {
   assembleInput, assembleState, channelStats, detectGridKind, loadTruth, rolloutInternal, seasonFeatures, staticsInternal,
 } from '../../src/models/forecast.ts';
 import { Sfno, constantParameters, initSfnoParameters, resolveSfnoConfig } from '../../src/models/sfno.ts';
+import { Forecaster } from '../../src/models/forecaster.ts';
 import { writeSyntheticTruth } from './synthetic-truth.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'myriad-forecast-'));
@@ -87,4 +88,14 @@ test('rollout with shared statics equals step-by-step forwards on assembled inpu
   assert.ok(cmp(out.s1.data as Float32Array, y2) < 1e-5, `step 2: ${cmp(out.s1.data as Float32Array, y2)}`);
   // and the second member differs from the first in the reference (it started 6 h later): the test is not vacuous
   assert.ok(cmp(y1.subarray(4 * P), y1) > 1e-3);
+
+  // the Forecaster: physical units in and out, the same two steps
+  const fc = await Forecaster.create({ config: cfg, channels: layout, normalisation: stats, seed: 3, step: 0, params: values }, { steps: 2, statics: data.statics, threads: 1 });
+  const phys = new Float32Array(4 * P);
+  layout.prognostic.forEach((name, c) => phys.set(data.fields.get(name)!.subarray(0, P), c * P));
+  const [f1, f2] = await fc.run(phys, 1, data.dayOfYear[0]);
+  const denorm = (y: Float32Array) => Float32Array.from(y.subarray(0, 4 * P), (v, i) => v * stats.std[Math.floor(i / P)] + stats.mean[Math.floor(i / P)]);
+  assert.ok(cmp(f1, denorm(y1)) < 1e-5, `forecaster step 1: ${cmp(f1, denorm(y1))}`);
+  assert.ok(cmp(f2, denorm(y2)) < 1e-5, `forecaster step 2: ${cmp(f2, denorm(y2))}`);
+  await assert.rejects(fc.run(phys, 2, 0), /expected 2 members × 4 channels × 8 × 16/);
 });

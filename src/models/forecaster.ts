@@ -1,0 +1,78 @@
+// Running a trained checkpoint: a compiled rollout of k six-hour steps for any number of members, physical units
+// in and out (normalisation from the checkpoint), statics and the season shared by the members of one call.
+import { Graph } from '../engine/graph.ts';
+import { type Executable, compile } from '../engine/runtime.ts';
+import type { Checkpoint } from './checkpoint.ts';
+import { DatasetError, rolloutInternal, seasonFeatures, staticsInternal } from './forecast.ts';
+import { Sfno, constantParameters } from './sfno.ts';
+
+export interface ForecasterOptions {
+  /** six-hour steps per call (default 1) */
+  steps?: number;
+  /** static fields in physical units, [nlat, nlon] each, by name (the checkpoint's channels.statics) */
+  statics: Map<string, Float32Array>;
+  threads?: number;
+}
+
+/** A checkpoint compiled for rollouts of `steps` steps per call. */
+export class Forecaster {
+  private constructor(
+    readonly checkpoint: Checkpoint,
+    readonly steps: number,
+    private readonly exe: Executable,
+    private readonly mean: Float64Array,
+    private readonly std: Float64Array,
+  ) {}
+
+  static async create(ck: Checkpoint, options: ForecasterOptions): Promise<Forecaster> {
+    const steps = options.steps ?? 1;
+    if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`forecaster: steps must be a positive integer, got ${steps}`);
+    const model = new Sfno(ck.config);
+    const layout = ck.channels;
+    const [nlat, nlon] = ck.config.imgSize;
+    const g = new Graph(`sfno_rollout_${steps}`);
+    const p = constantParameters(g, ck.config, ck.params);
+    const x = g.input('state', 'float32', ['N', layout.prognostic.length, nlat, nlon]);
+    const season = g.input('season', 'float32', [steps, 2]);
+    const statics = g.constant(staticsInternal(model, layout, ck.normalisation, options.statics), [nlon, layout.statics.length, nlat]);
+    const states = rolloutInternal(g, model, layout, p, model.toInternal(g, x), statics, season, steps);
+    states.forEach((s, k) => g.output(`step${k + 1}`, model.fromInternal(g, s)));
+    const exe = await compile(g, { threads: options.threads });
+    const idx = layout.prognostic.map((n) => ck.normalisation.channels.indexOf(n));
+    return new Forecaster(ck, steps, exe, Float64Array.from(idx, (i) => ck.normalisation.mean[i]), Float64Array.from(idx, (i) => ck.normalisation.std[i]));
+  }
+
+  /**
+   * Advances `members` states (physical units, [members, nProg, nlat, nlon]) valid at `dayOfYear` (noleap, fractional)
+   * by `steps` steps; returns the physical state after each step.
+   */
+  async run(state: Float32Array, members: number, dayOfYear: number): Promise<Float32Array[]> {
+    const [nlat, nlon] = this.checkpoint.config.imgSize;
+    const nProg = this.mean.length;
+    const P = nlat * nlon;
+    if (state.length !== members * nProg * P)
+      throw new DatasetError(`forecaster: state holds ${state.length} values, expected ${members} members × ${nProg} channels × ${nlat} × ${nlon}`);
+    const x = new Float32Array(state.length);
+    for (let m = 0; m < members; m++)
+      for (let c = 0; c < nProg; c++) {
+        const o = (m * nProg + c) * P;
+        for (let i = 0; i < P; i++) x[o + i] = (state[o + i] - this.mean[c]) / this.std[c];
+      }
+    const season = new Float32Array(2 * this.steps);
+    const stepDays = this.checkpoint.channels.stepHours / 24;
+    for (let k = 0; k < this.steps; k++) season.set(seasonFeatures(dayOfYear + k * stepDays), 2 * k);
+    const out = await this.exe.run({ state: { data: x, shape: [members, nProg, nlat, nlon] }, season: { data: season, shape: [this.steps, 2] } });
+    const result: Float32Array[] = [];
+    for (let k = 1; k <= this.steps; k++) {
+      const y = out[`step${k}`].data as Float32Array;
+      const phys = new Float32Array(y.length);
+      for (let m = 0; m < members; m++)
+        for (let c = 0; c < nProg; c++) {
+          const o = (m * nProg + c) * P;
+          for (let i = 0; i < P; i++) phys[o + i] = y[o + i] * this.std[c] + this.mean[c];
+        }
+      result.push(phys);
+    }
+    return result;
+  }
+}
