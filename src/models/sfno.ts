@@ -228,6 +228,12 @@ export interface SfnoBuildOptions {
   dft?: 'auto' | 'direct' | 'factorised';
   /** MLP orientation: hidden channels last (bias + GELU fused; default) or first */
   mlpLayout?: 'hidden-last' | 'hidden-first';
+  /**
+   * how exact GELU enters the graph: 'pattern' (x·(1 + erf(x/√2))·½ from elementwise ops, which onnxruntime fuses
+   * into one kernel: best for inference) or 'op' (the engine's Gelu op with its own gradient rule: fewer backward
+   * ops for training graphs). Both are the same function.
+   */
+  gelu?: 'pattern' | 'op';
 }
 
 /**
@@ -242,6 +248,7 @@ export class Sfno {
   readonly inner: ShtPlan;
   readonly dims: { h: number; w: number; modes: number };
   private readonly mlpLayout: 'hidden-last' | 'hidden-first';
+  private readonly geluForm: 'pattern' | 'op';
 
   constructor(config: SfnoConfig, options: SfnoBuildOptions = {}) {
     this.config = resolveSfnoConfig(config);
@@ -250,6 +257,7 @@ export class Sfno {
     const [nlat, nlon] = this.config.imgSize;
     const groupSize = options.groupSize ?? 8;
     this.mlpLayout = options.mlpLayout ?? 'hidden-last';
+    this.geluForm = options.gelu ?? 'pattern';
     const dftChoice = options.dft ?? 'auto';
     const make = (grid: Grid, dft: 'auto' | 'direct' | 'factorised') =>
       new ShtPlan(grid, { lmax: modes, mmax: modes, norm: 'ortho', csphase: true, dtype: 'float32', groupSize, blockLayout: 'degree-major', dft });
@@ -387,6 +395,7 @@ export class Sfno {
     const a = this.config.activation;
     if (a === 'relu') return g.relu(x);
     if (a === 'identity') return x;
+    if (this.geluForm === 'op') return g.gelu(x);
     // exact GELU written as x·(1 + erf(x/√2))·½, the pattern onnxruntime fuses into one Gelu kernel
     return g.mul(g.mul(x, g.add(g.erf(g.div(x, Math.SQRT2)), 1)), 0.5);
   }

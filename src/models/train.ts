@@ -46,8 +46,10 @@ export interface TrainOptions {
   residual?: boolean;
   /** use at most this many training samples per epoch (a seeded subset, default all) */
   samplesPerEpoch?: number;
-  /** write resume state every this many steps (default: every epoch) */
+  /** write resume state every this many steps as well as at every epoch end (default 100) */
   resumeEvery?: number;
+  /** when aborted, the run writes its resume state after the current step and returns (finished: false) */
+  signal?: AbortSignal;
   threads?: number;
   /** stop after this many optimiser steps in this call (testing interruption); the run can be resumed */
   stopAfterSteps?: number;
@@ -175,6 +177,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
   const clipNorm = positive(options.clipNorm ?? 1, 'clipNorm');
   const warmupSteps = options.warmupSteps ?? 0;
   const validationYears = positiveInt(options.validationYears ?? 1, 'validationYears');
+  const resumeEvery = positiveInt(options.resumeEvery ?? 100, 'resumeEvery');
   const residual = options.residual ?? true;
   const threads = options.threads;
   const progress = new Progress(options.progress ?? Boolean(process.stderr.isTTY));
@@ -279,8 +282,10 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
         });
       }
       saveResume();
-    } else if (options.resumeEvery && state.step % options.resumeEvery === 0) saveResume();
-    if (options.stopAfterSteps !== undefined && stepsThisCall >= options.stopAfterSteps && state.step < totalSteps) {
+    } else if (state.step % resumeEvery === 0) saveResume();
+    const stop = (options.stopAfterSteps !== undefined && stepsThisCall >= options.stopAfterSteps) || options.signal?.aborted === true;
+    if (stop && state.step < totalSteps) {
+      progress.done(`stopped after step ${state.step} of ${totalSteps}; run the same command again to resume`);
       saveResume();
       return { bestPath, initialValLoss: state.initialValLoss, bestValLoss: state.bestValLoss, history: state.history, steps: state.step, finished: false };
     }

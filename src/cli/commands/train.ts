@@ -51,7 +51,14 @@ export function register(program: Command): void {
       const { writeFileSync } = await import('node:fs');
       const { join } = await import('node:path');
       const { releaseSessions } = await import('../../engine/runtime.ts');
+      // Ctrl-C: finish the current step, write the resume state, exit (a second Ctrl-C kills at once)
+      const abort = new AbortController();
+      process.once('SIGINT', () => {
+        console.error('myriad train: interrupted, saving the resume state…');
+        abort.abort();
+      });
       const run = trainSfno({
+        signal: abort.signal,
         data: o.data as string,
         out: o.out as string,
         seed: o.seed as number,
@@ -92,7 +99,9 @@ export function register(program: Command): void {
       }
       writeFileSync(join(o.out as string, 'history.json'), `${JSON.stringify(result, null, 2)}\n`);
       await releaseSessions();
+      if (abort.signal.aborted) process.exitCode = 130;
       if (o.json) console.log(JSON.stringify(result));
+      else if (!result.finished) console.log(`stopped after step ${result.steps}; run the same command again to resume`);
       else
         console.log(`best validation loss ${result.bestValLoss.toFixed(4)} (initial ${result.initialValLoss.toFixed(4)}) → ${result.bestPath}`);
     });
