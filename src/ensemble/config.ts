@@ -56,6 +56,8 @@ export const forecastConfigSchema = z.object({
     members: z.boolean().default(true),
     tileLat: positiveInt.optional(),
     tileLon: positiveInt.optional(),
+    /** Output leads per member chunk (default 8). */
+    leadChunk: positiveInt.optional(),
     compressionLevel: z.number().int().min(0).max(22).default(1),
   }).strict().default({}),
   statistics: z.object({

@@ -2,14 +2,13 @@
 // members written to a Zarr v3 member store, streaming statistics per grid point and lead, a manifest that records a
 // unit only after its outputs are durable, and resume that ends byte-identical to an uninterrupted run.
 //
-// Run directory:  config.json (canonical config)  manifest.json  store.zarr/  partials/<unit>.json.deflate
+// Run directory:  config.json (canonical config)  manifest.json  store.zarr/  partials/<unit>.bin
 // Statistics are deterministic whatever the interruptions: each unit's accumulators go to its own partial file, and
 // an init's statistics are the merge of its units' partials in canonical unit order (see docs/formats.md).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { FieldStatistics, CLIMATE_PERCENTILES, encodeArray } from '../scores/streaming.ts';
+import { CLIMATE_PERCENTILES } from '../scores/streaming.ts';
 import { gridGeometry } from '../sphere/grid.ts';
 import {
   type ZarrArray, type ZarrGroup, createZarrArray, createZarrStore, flushZarr, openZarrArray, openZarrStore,
@@ -18,6 +17,7 @@ import {
 import { type ForecastConfig, canonicalConfig } from './config.ts';
 import { type AnalysisSource, type ForecastModel, type Hours, channelUnits } from './model.ts';
 import { type MemberIdentity, type WorkUnit, memberCount, memberIdentity, workUnits } from './members.ts';
+import { PartialFile, UnitFieldStatistics, climateByPoint, encodePartial, mergeField } from './partials.ts';
 import { initialStates, stepInBatches } from './perturb.ts';
 import { analysisKind, modelKind } from './registry.ts';
 
@@ -60,6 +60,18 @@ export interface RunForecastOptions {
   maxUnits?: number;
   /** Replace a run directory that holds a different config. */
   overwrite?: boolean;
+  /** When given, filled with seconds spent per phase (for benchmarks). */
+  timings?: RunTimings;
+}
+
+/** Seconds per phase of a run (wall clock on the main thread; writes overlap with compute). */
+export interface RunTimings {
+  setup: number;
+  forecast: number;
+  statistics: number;
+  memberWrites: number;
+  partials: number;
+  finalize: number;
 }
 
 export interface RunSummary {
@@ -138,6 +150,11 @@ export function storeTiles(cfg: ForecastConfig): { tileLat: number; tileLon: num
     tileLat: cfg.store.tileLat ?? Math.ceil(nlat / Math.ceil(nlat / 128)),
     tileLon: cfg.store.tileLon ?? Math.ceil(nlon / Math.ceil(nlon / 256)),
   };
+}
+
+/** Leads per member chunk (default 8): fewer, larger files per unit (each is fsync-ed) against larger reads of one lead. */
+export function leadChunk(cfg: ForecastConfig): number {
+  return Math.min(cfg.store.leadChunk ?? 8, outputLeads(cfg, MODEL_STEP_HOURS).length);
 }
 
 /** A run's models (loaded on first use, one per checkpoint) and analyses. */
@@ -289,13 +306,14 @@ async function createStore(cfg: ForecastConfig, dir: string, climate: Map<string
   await perMember('member_perturbation', ids.map((i) => i.perturbation), 'bred vector / perturbation index within the checkpoint');
   await perMember('member_sign', ids.map((i) => (i.control ? 0 : i.sign)), '+1: x + dx, -1: x - dx, 0: unperturbed control');
   const { tileLat, tileLon } = storeTiles(cfg);
+  const level = cfg.store.compressionLevel;
   for (const ch of cfg.channels) {
     const units = channelUnits(ch);
     const attrs = units ? { units } : {};
     if (cfg.store.members) {
       await createZarrArray(root, ch, {
         shape: [ni, leads.length, M, grid.nlat, grid.nlon],
-        chunks: [1, 1, cfg.memberBlock, tileLat, tileLon],
+        chunks: [1, leadChunk(cfg), cfg.memberBlock, tileLat, tileLon],
         dtype: 'float32',
         dims: ['init', 'lead', 'member', 'lat', 'lon'],
         attrs,
@@ -304,18 +322,18 @@ async function createStore(cfg: ForecastConfig, dir: string, climate: Map<string
     }
     if (!cfg.statistics.enabled) continue;
     const field = [ni, leads.length, grid.nlat, grid.nlon];
-    const fieldChunks = [1, 1, grid.nlat, grid.nlon];
+    const fieldChunks = [1, leads.length, grid.nlat, grid.nlon];
     const dims = ['init', 'lead', 'lat', 'lon'];
-    await createZarrArray(root, `${ch}_mean`, { shape: field, chunks: fieldChunks, dtype: 'float64', dims, attrs: { ...attrs, long_name: `ensemble mean of ${ch}` } });
-    await createZarrArray(root, `${ch}_variance`, { shape: field, chunks: fieldChunks, dtype: 'float64', dims, attrs: { long_name: `ensemble variance of ${ch} (ddof = 1)` } });
-    await createZarrArray(root, `${ch}_min`, { shape: field, chunks: fieldChunks, dtype: 'float32', dims, attrs: { ...attrs, long_name: `ensemble minimum of ${ch}` } });
-    await createZarrArray(root, `${ch}_max`, { shape: field, chunks: fieldChunks, dtype: 'float32', dims, attrs: { ...attrs, long_name: `ensemble maximum of ${ch}` } });
+    await createZarrArray(root, `${ch}_mean`, { shape: field, chunks: fieldChunks, dtype: 'float64', dims, compressionLevel: level, attrs: { ...attrs, long_name: `ensemble mean of ${ch}` } });
+    await createZarrArray(root, `${ch}_variance`, { shape: field, chunks: fieldChunks, dtype: 'float64', dims, compressionLevel: level, attrs: { long_name: `ensemble variance of ${ch} (ddof = 1)` } });
+    await createZarrArray(root, `${ch}_min`, { shape: field, chunks: fieldChunks, dtype: 'float32', dims, compressionLevel: level, attrs: { ...attrs, long_name: `ensemble minimum of ${ch}` } });
+    await createZarrArray(root, `${ch}_max`, { shape: field, chunks: fieldChunks, dtype: 'float32', dims, compressionLevel: level, attrs: { ...attrs, long_name: `ensemble maximum of ${ch}` } });
     const thresholds = cfg.statistics.thresholds[ch];
     if (thresholds) {
       await coord(`threshold_${ch}`, Float64Array.from(thresholds), { ...attrs, long_name: `exceedance thresholds of ${ch}` });
       await createZarrArray(root, `${ch}_exceedance`, {
-        shape: [ni, leads.length, thresholds.length, grid.nlat, grid.nlon], chunks: [1, 1, thresholds.length, grid.nlat, grid.nlon], dtype: 'int32',
-        dims: ['init', 'lead', `threshold_${ch}`, 'lat', 'lon'], attrs: { long_name: `members with ${ch} > threshold` }, fillValue: -1,
+        shape: [ni, leads.length, thresholds.length, grid.nlat, grid.nlon], chunks: [1, leads.length, thresholds.length, grid.nlat, grid.nlon], dtype: 'int32',
+        dims: ['init', 'lead', `threshold_${ch}`, 'lat', 'lon'], attrs: { long_name: `members with ${ch} > threshold` }, fillValue: -1, compressionLevel: level,
       });
     }
     if (climate.has(ch)) {
@@ -326,7 +344,7 @@ async function createStore(cfg: ForecastConfig, dir: string, climate: Map<string
       await writeZarrArray(q, { data: climate.get(ch)!, shape: [CLIMATE_PERCENTILES, grid.nlat, grid.nlon] });
       await createZarrArray(root, `${ch}_climate_count`, {
         shape: [ni, leads.length, CLIMATE_PERCENTILES, grid.nlat, grid.nlon], chunks: [1, 1, CLIMATE_PERCENTILES, grid.nlat, grid.nlon], dtype: 'int32',
-        dims: ['init', 'lead', 'percentile', 'lat', 'lon'], attrs: { long_name: `members with ${ch} <= the climate percentile` }, fillValue: -1,
+        dims: ['init', 'lead', 'percentile', 'lat', 'lon'], attrs: { long_name: `members with ${ch} <= the climate percentile` }, fillValue: -1, compressionLevel: level,
       });
     }
   }
@@ -337,76 +355,58 @@ async function createStore(cfg: ForecastConfig, dir: string, climate: Map<string
 
 // ------------------------------------------------------------------------------------------------ statistics partials
 
-function newFieldStatistics(cfg: ForecastConfig, ch: string, climate: Map<string, Float64Array>): FieldStatistics {
-  const P = cfg.info.grid.nlat * cfg.info.grid.nlon;
-  return new FieldStatistics({ points: P, thresholds: cfg.statistics.thresholds[ch], climate: climate.get(ch) });
-}
-
 function partialPath(dir: string, unit: string): string {
-  return path.join(dir, PARTIALS_DIR, `${unit}.json.deflate`);
+  return path.join(dir, PARTIALS_DIR, `${unit}.bin`);
 }
 
-function readPartial(dir: string, unit: string): Record<string, object[]> {
-  const bytes = fs.readFileSync(partialPath(dir, unit));
-  const json = JSON.parse(inflateRawSync(bytes).toString('utf8')) as { unit: string; fields: Record<string, object[]> };
-  if (json.unit !== unit) throw new Error(`partial statistics ${partialPath(dir, unit)} belong to unit ${json.unit}, expected ${unit}`);
-  return json.fields;
-}
-
-/** Merges the partials of init `initIndex` in canonical unit order and writes its statistics arrays. */
-async function finalizeInit(
-  cfg: ForecastConfig, dir: string, root: ZarrGroup, units: WorkUnit[], initIndex: number, climate: Map<string, Float64Array>,
-): Promise<void> {
+/** Merges the partials of init `initIndex` in canonical unit order and writes its statistics arrays, field by field. */
+async function finalizeInit(cfg: ForecastConfig, dir: string, root: ZarrGroup, units: WorkUnit[], initIndex: number): Promise<void> {
   const mine = units.filter((u) => u.init === initIndex);
   const nl = outputLeads(cfg, MODEL_STEP_HOURS).length;
   const { nlat, nlon } = cfg.info.grid;
   const P = nlat * nlon;
-  const merged = new Map<string, FieldStatistics[]>();
-  for (const u of mine) {
-    const fields = readPartial(dir, u.id);
+  const files = mine.map((u) => {
+    const f = new PartialFile(partialPath(dir, u.id));
+    if (f.header.unit !== u.id) throw new Error(`partial statistics ${f.file} belong to unit ${f.header.unit}, expected ${u.id}`);
+    return f;
+  });
+  try {
     for (const ch of cfg.channels) {
-      const list = fields[ch].map((j) => {
-        const json = j as Parameters<typeof FieldStatistics.fromJSON>[0];
-        // the climate is the run's, stored once rather than in every partial
-        if (json.climateCounts) json.climateCounts = { ...json.climateCounts, clim: encodeArray(climate.get(ch)!) };
-        return FieldStatistics.fromJSON(json);
-      });
-      const acc = merged.get(ch);
-      if (!acc) merged.set(ch, list);
-      else acc.forEach((a, l) => a.merge(list[l]));
+      const thresholds = cfg.statistics.thresholds[ch];
+      const arrays = {
+        mean: await openZarrArray(root, `${ch}_mean`),
+        variance: await openZarrArray(root, `${ch}_variance`),
+        min: await openZarrArray(root, `${ch}_min`),
+        max: await openZarrArray(root, `${ch}_max`),
+        exceedance: thresholds ? await openZarrArray(root, `${ch}_exceedance`) : undefined,
+        climate: cfg.climateTimes ? await openZarrArray(root, `${ch}_climate_count`) : undefined,
+      };
+      const mean = new Float64Array(nl * P);
+      const variance = new Float64Array(nl * P);
+      const min = new Float32Array(nl * P);
+      const max = new Float32Array(nl * P);
+      const T = thresholds?.length ?? 0;
+      const exceed = new Int32Array(nl * T * P);
+      for (let l = 0; l < nl; l++) {
+        const merged = mergeField(files.map((f) => f.field(ch, l)), P, thresholds, cfg.climateTimes !== undefined);
+        mean.set(merged.moments.mean, l * P);
+        variance.set(merged.moments.variance(1), l * P);
+        min.set(merged.extremes.min, l * P);
+        max.set(merged.extremes.max, l * P);
+        if (T) exceed.set(merged.exceedance!.counts, l * T * P);
+        if (arrays.climate) {
+          await writeZarrRegion(arrays.climate, [initIndex, l, 0, 0, 0], { data: merged.climateCounts!, shape: [1, 1, CLIMATE_PERCENTILES, nlat, nlon] });
+        }
+      }
+      const all = [1, nl, nlat, nlon];
+      await writeZarrRegion(arrays.mean, [initIndex, 0, 0, 0], { data: mean, shape: all });
+      await writeZarrRegion(arrays.variance, [initIndex, 0, 0, 0], { data: variance, shape: all });
+      await writeZarrRegion(arrays.min, [initIndex, 0, 0, 0], { data: min, shape: all });
+      await writeZarrRegion(arrays.max, [initIndex, 0, 0, 0], { data: max, shape: all });
+      if (arrays.exceedance) await writeZarrRegion(arrays.exceedance, [initIndex, 0, 0, 0, 0], { data: exceed, shape: [1, nl, T, nlat, nlon] });
     }
-  }
-  for (const ch of cfg.channels) {
-    const stats = merged.get(ch)!;
-    const mean = new Float64Array(nl * P);
-    const variance = new Float64Array(nl * P);
-    const min = new Float32Array(nl * P);
-    const max = new Float32Array(nl * P);
-    stats.forEach((s, l) => {
-      mean.set(s.moments.mean, l * P);
-      variance.set(s.moments.variance(1), l * P);
-      min.set(s.extremes.min, l * P);
-      max.set(s.extremes.max, l * P);
-    });
-    const region = async (name: string, data: Float64Array | Float32Array) =>
-      writeZarrRegion(await openZarrArray(root, name), [initIndex, 0, 0, 0], { data, shape: [1, nl, nlat, nlon] });
-    await region(`${ch}_mean`, mean);
-    await region(`${ch}_variance`, variance);
-    await region(`${ch}_min`, min);
-    await region(`${ch}_max`, max);
-    const thresholds = cfg.statistics.thresholds[ch];
-    if (thresholds) {
-      const T = thresholds.length;
-      const counts = new Int32Array(nl * T * P);
-      stats.forEach((s, l) => counts.set(s.exceedance!.counts, l * T * P));
-      await writeZarrRegion(await openZarrArray(root, `${ch}_exceedance`), [initIndex, 0, 0, 0, 0], { data: counts, shape: [1, nl, T, nlat, nlon] });
-    }
-    if (cfg.climateTimes) {
-      const N = CLIMATE_PERCENTILES;
-      const counts = new Int32Array(nl * N * P);
-      stats.forEach((s, l) => counts.set(s.climateCounts!.counts(), l * N * P));
-      await writeZarrRegion(await openZarrArray(root, `${ch}_climate_count`), [initIndex, 0, 0, 0, 0], { data: counts, shape: [1, nl, N, nlat, nlon] });
-    }
+  } finally {
+    for (const f of files) f.close();
   }
   await flushZarr(root);
 }
@@ -441,6 +441,8 @@ function prepareDirectory(cfg: ForecastConfig, overwrite: boolean): void {
  */
 export async function runForecast(cfg: ForecastConfig, options: RunForecastOptions = {}): Promise<RunSummary> {
   const started = performance.now();
+  const tm: RunTimings = options.timings ?? { setup: 0, forecast: 0, statistics: 0, memberWrites: 0, partials: 0, finalize: 0 };
+  const clock = () => performance.now() / 1000;
   const dir = cfg.outputDir;
   prepareDirectory(cfg, options.overwrite ?? false);
   sweepZarrTempFiles(dir); // temp files of a killed writer (zarr chunks, manifest, partials)
@@ -462,6 +464,10 @@ export async function runForecast(cfg: ForecastConfig, options: RunForecastOptio
   const C = cfg.info.channels.length;
   const P = cfg.info.grid.nlat * cfg.info.grid.nlon;
   const channelIdx = cfg.channels.map((ch) => cfg.info.channels.indexOf(ch));
+  const nLeads = outputLeads(cfg, MODEL_STEP_HOURS).length;
+  // one accumulator per (channel, lead), reset and reused unit after unit
+  const statsPool: UnitFieldStatistics[][] = cfg.channels.map(() => []);
+  const climateIndex = new Map([...climate].map(([ch, q]) => [ch, climateByPoint(q, P)]));
   const memberArrays = new Map<string, ZarrArray>();
   if (cfg.store.members) for (const ch of cfg.channels) memberArrays.set(ch, await openZarrArray(root, ch));
 
@@ -470,13 +476,16 @@ export async function runForecast(cfg: ForecastConfig, options: RunForecastOptio
     for (let i = 0; i < cfg.initHours.length; i++) {
       if (finalized.has(i)) continue;
       if (!units.filter((u) => u.init === i).every((u) => done.has(u.id))) continue;
-      await finalizeInit(cfg, dir, root, units, i, climate);
+      const f0 = clock();
+      await finalizeInit(cfg, dir, root, units, i);
+      tm.finalize += clock() - f0;
       finalized.add(i);
       manifest = { ...manifest, units: [...done], finalized: [...finalized] };
       writeManifest(dir, manifest);
     }
   };
   await finalizeReady();
+  tm.setup += (performance.now() - started) / 1000;
 
   let unitsRun = 0;
   let memberSteps = 0;
@@ -498,29 +507,47 @@ export async function runForecast(cfg: ForecastConfig, options: RunForecastOptio
     if (done.has(unit.id)) continue;
     if (options.maxUnits !== undefined && unitsRun >= options.maxUnits) break;
     const ids = Array.from({ length: unit.members }, (_, k) => memberIdentity(cfg.layout, unit.firstMember + k));
-    const stats = cfg.statistics.enabled ? new Map(cfg.channels.map((ch) => [ch, [] as FieldStatistics[]])) : undefined;
+    const stats = cfg.statistics.enabled ? statsPool : undefined;
+    if (stats) for (const list of stats) for (const u of list) u.reset();
+    const { nlat, nlon } = cfg.info.grid;
+    const L = leadChunk(cfg);
+    const buffers = cfg.channels.map(() => new Float32Array(L * unit.members * P));
+    const writes: Promise<void>[] = [];
+    const u0 = clock();
+    let inCallback = 0;
     memberSteps += await forecastMembers(run, unit.init, ids, async (lead, states) => {
+      const c0 = clock();
+      const slot = lead % L;
+      const last = slot === L - 1 || lead === nLeads - 1;
       for (let k = 0; k < cfg.channels.length; k++) {
         const ch = cfg.channels[k];
         const slab = channelSlab(states, unit.members, C, channelIdx[k], P);
         const arr = memberArrays.get(ch);
-        if (arr) await writeZarrRegion(arr, [unit.init, lead, unit.firstMember, 0, 0], { data: slab, shape: [1, 1, unit.members, cfg.info.grid.nlat, cfg.info.grid.nlon] });
+        if (arr) {
+          buffers[k].set(slab, slot * unit.members * P);
+          if (last) {
+            const n = slot + 1;
+            const data = buffers[k].slice(0, n * unit.members * P);
+            writes.push(writeZarrRegion(arr, [unit.init, lead - slot, unit.firstMember, 0, 0], { data, shape: [1, n, unit.members, nlat, nlon] }));
+          }
+        }
         if (stats) {
-          const fs1 = newFieldStatistics(cfg, ch, climate);
-          fs1.add(slab);
-          stats.get(ch)!.push(fs1);
+          const s0 = clock();
+          stats[k][lead] ??= new UnitFieldStatistics(P, cfg.statistics.thresholds[ch]);
+          stats[k][lead].add(slab, climateIndex.get(ch));
+          tm.statistics += clock() - s0;
         }
       }
+      inCallback += clock() - c0;
     });
+    const w0 = clock();
+    tm.forecast += w0 - u0 - inCallback;
+    await Promise.all(writes);
     if (cfg.store.members) await flushZarr(root);
-    if (stats) {
-      const strip = (s: FieldStatistics) => {
-        const j = s.toJSON() as { climateCounts?: Record<string, unknown> };
-        return j.climateCounts ? { ...j, climateCounts: { ...j.climateCounts, clim: null } } : j;
-      };
-      const fields = Object.fromEntries([...stats].map(([ch, list]) => [ch, list.map(strip)]));
-      writeFileDurable(partialPath(dir, unit.id), deflateRawSync(Buffer.from(JSON.stringify({ unit: unit.id, fields })), { level: 1 }));
-    }
+    const p0 = clock();
+    tm.memberWrites += p0 - w0;
+    if (stats) writeFileDurable(partialPath(dir, unit.id), encodePartial(unit.id, unit.members, cfg.channels, stats));
+    tm.partials += clock() - p0;
     done.add(unit.id);
     manifest = { ...manifest, units: [...done] };
     writeManifest(dir, manifest);

@@ -1,0 +1,95 @@
+// Throughput benchmark of the ensemble layer: end-to-end member-steps/s of `runForecast` (bred-vector breeding,
+// Zarr member store, streaming statistics, manifest) next to the bare model rate at the same batch size.
+// Model: the engine-graph test model (the SFNO plugs into the same runner through the model registry).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { validateForecastConfig } from '../src/ensemble/config.ts';
+import { ToyModel, hoursFromIso, writeToyCheckpoints } from '../src/ensemble/model.ts';
+import { runForecast } from '../src/ensemble/runner.ts';
+import { releaseSessions } from '../src/engine/runtime.ts';
+
+interface EnsembleBenchLine {
+  bench: 'ensemble_bare_model' | 'ensemble_end_to_end';
+  grid: string;
+  members: number;
+  steps: number;
+  batch: number;
+  seconds: number;
+  member_steps_per_s: number;
+  /** End-to-end only: 1 − end-to-end rate / bare rate, in percent (target ≤ 15). */
+  overhead_percent?: number;
+  detail: string;
+}
+
+export interface EnsembleBenchOptions {
+  nlat?: number;
+  members?: number;
+  steps?: number;
+  threads?: number;
+}
+
+export async function benchEnsemble(options: EnsembleBenchOptions = {}): Promise<object[]> {
+  const nlat = options.nlat ?? 48;
+  const grid = { kind: 'equiangular' as const, nlat, nlon: 2 * nlat };
+  const perCheckpoint = options.members ?? 32;
+  const steps = options.steps ?? 40;
+  const batch = Math.min(16, perCheckpoint);
+  const threads = options.threads ?? 1;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'myriad-bench-ensemble-'));
+  const lines: EnsembleBenchLine[] = [];
+  const gridText = `${grid.nlat}x${grid.nlon}`;
+  try {
+    const origin = '2024-01-01T00:00Z';
+    const checkpoints = await writeToyCheckpoints(path.join(dir, 'ck'), 2, grid, hoursFromIso(origin), threads);
+
+    // bare model: the same batch size, state kept in JS between steps as the runner does
+    const model = new ToyModel({ seed: 100, grid, threads });
+    const C = model.channels.length;
+    let x: Float32Array = new Float32Array(batch * C * grid.nlat * grid.nlon);
+    for (let k = 0; k < x.length; k++) x[k] = 270 + (k % 97);
+    x = await model.step(x, batch, 0); // compile
+    const bareSteps = Math.max(8, Math.round(steps / 2));
+    let t0 = performance.now();
+    for (let s = 0; s < bareSteps; s++) x = await model.step(x, batch, 0);
+    let seconds = (performance.now() - t0) / 1000;
+    const bareRate = (batch * bareSteps) / seconds;
+    lines.push({
+      bench: 'ensemble_bare_model', grid: gridText, members: batch, steps: bareSteps, batch, seconds: Number(seconds.toFixed(4)),
+      member_steps_per_s: Number(bareRate.toFixed(1)), detail: `test model, ${C} channels, ${threads} thread(s)`,
+    });
+
+    for (const variant of [
+      { name: 'members+statistics', store: { members: true }, every: 1 },
+      { name: 'statistics only', store: { members: false }, every: 1 },
+    ]) {
+      const cfg = validateForecastConfig({
+        output: `run-${variant.store.members ? 'members' : 'stats'}`,
+        model: { kind: 'toy', checkpoints },
+        analyses: { kind: 'toy-nature', origin },
+        inits: ['2024-01-05T00:00Z'],
+        steps,
+        outputEvery: variant.every,
+        channels: ['z500', 't2m', 'tcwv'],
+        ensemble: { perturbations: perCheckpoint / 2, memberBlock: batch, batchSize: batch },
+        seed: 1,
+        store: variant.store,
+        statistics: { thresholds: { t2m: [290, 300] }, climate: { start: '2024-01-02T00:00Z', count: 16, everyHours: 12 } },
+        threads,
+      }, dir);
+      t0 = performance.now();
+      const summary = await runForecast(cfg);
+      seconds = (performance.now() - t0) / 1000;
+      const rate = summary.memberSteps / seconds;
+      lines.push({
+        bench: 'ensemble_end_to_end', grid: gridText, members: 2 * perCheckpoint, steps, batch, seconds: Number(seconds.toFixed(4)),
+        member_steps_per_s: Number(rate.toFixed(1)), overhead_percent: Number((100 * (1 - rate / bareRate)).toFixed(1)),
+        detail: `${variant.name}; HENS bred vectors (3 cycles), 2 checkpoints, 3 channels stored/scored every step, thresholds + 101-percentile counts`,
+      });
+    }
+  } finally {
+    await releaseSessions();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return lines;
+}
