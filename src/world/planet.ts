@@ -45,7 +45,7 @@ export const DEFAULT_PLANET: PlanetConfig = {
   orographyScale: 0.08,
   heightContrast: 800,
   jetLatitude: 45,
-  jetWidth: 5,
+  jetWidth: 4,
   seasonalJetShift: 5,
   seasonalContrast: 0.3,
   relaxationDays: 5,

@@ -1,0 +1,189 @@
+// Validation runs of the world layer whose numbers docs/validation.md reports. Usage (from the repository root):
+//   npx tsx scripts/validate-world.ts williamson                 T42 Williamson cases 2, 5, 6 (float64)
+//   npx tsx scripts/validate-world.ts spinup DIR [days] [res]    planet from rest; daily global KE log, states every 30 days
+//   npx tsx scripts/validate-world.ts chaos DIR/state.safetensors [days] [res]   twin runs 1 m apart in height
+//   npx tsx scripts/validate-world.ts analyse DIR [firstDay]     stationarity, eddy KE, jets, tracer extremes vs land
+// res: "t42" (64×128, lmax 43, dt 600 s; default for these runs) or "truth" (the planet's default truth resolution).
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runWilliamson2, runWilliamson5, runWilliamson6 } from '../src/world/williamson.ts';
+import { Planet, planetConfig } from '../src/world/planet.ts';
+import { memberGrid, kineticEnergySplit, cellAreas } from '../src/world/diagnostics.ts';
+import { loadState, saveState, stateForModel } from '../src/world/truth.ts';
+
+const [cmd, ...args] = process.argv.slice(2);
+const T42 = { nlat: 64, lmax: 43, dt: 600 };
+const resolution = (name?: string) => (name === 'truth' ? planetConfig().truth : T42);
+
+async function williamson(): Promise<void> {
+  const base = { nlat: 64, lmax: 43, dtype: 'float64' as const, groupSize: 8, stepsPerCall: 16 };
+  const c2 = await runWilliamson2({ ...base, dt: 600 }, 5);
+  console.log(JSON.stringify({ case: 2, grid: 'T42 64x128 Gauss', dt: 600, ...c2 }));
+  const c5 = await runWilliamson5({ ...base, dt: 300 }, 15);
+  console.log(JSON.stringify({ case: 5, grid: 'T42 64x128 Gauss', dt: 300, ...c5 }));
+  const c6 = await runWilliamson6({ ...base, dt: 240 }, 14);
+  console.log(JSON.stringify({ case: 6, grid: 'T42 64x128 Gauss', dt: 240, ...c6, phaseSpeedDrift: (c6.phaseSpeed - c6.analyticPhaseSpeed) / c6.analyticPhaseSpeed }));
+}
+
+function zonalMeanU(planet: Planet, u: Float64Array): number[] {
+  const { nlat, nlon } = planet.model.options;
+  return Array.from({ length: nlat }, (_, k) => {
+    let s = 0;
+    for (let j = 0; j < nlon; j++) s += u[k * nlon + j];
+    return s / nlon;
+  });
+}
+
+async function spinup(dir: string, days: number, res?: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const cfg = planetConfig();
+  const planet = new Planet(cfg, resolution(res), 1);
+  let s = planet.initialState(0, 1);
+  let t = 0;
+  const log = join(dir, 'daily.jsonl');
+  writeFileSync(log, '');
+  const { nlat, nlon } = planet.model.options;
+  for (let d = 1; d <= days; d++) {
+    s = await planet.advance(s, t, 86400, 24);
+    t += 86400;
+    const g = memberGrid(planet.model, await planet.model.grid(s), 0, 1);
+    const ke = kineticEnergySplit(planet.model, g);
+    const um = zonalMeanU(planet, g.u);
+    const lat = planet.model.geometry.latitudesDeg;
+    const jet = (north: boolean) => um.reduce((b, u, k) => ((north ? lat[k] > 0 : lat[k] < 0) && u > b.u ? { u, lat: lat[k] } : b), { u: -Infinity, lat: 0 });
+    appendFileSync(log, JSON.stringify({ day: d, ke: ke.total, eddy: ke.eddy, zonal: ke.zonal, jetN: jet(true), jetS: jet(false) }) + '\n');
+    if (d % 30 === 0) saveState(join(dir, `state-day${d}.safetensors`), planet.model, s, t, cfg);
+    // daily height/tracer snapshots for the climatology (float32, appended)
+    appendFileSync(join(dir, 'height.f32'), Buffer.from(Float32Array.from(g.phi, (p, i) => p / planet.model.options.gravity - planet.orography[i]).buffer));
+    appendFileSync(join(dir, 'tracer.f32'), Buffer.from(Float32Array.from(g.tracer!).buffer));
+    if (d % 10 === 0) console.error(`spinup day ${d}: KE ${ke.total.toFixed(1)} eddy ${((100 * ke.eddy) / ke.total).toFixed(1)}%`);
+  }
+  void nlat;
+  void nlon;
+}
+
+async function chaos(statePath: string, days: number, res?: string): Promise<void> {
+  const saved = loadState(statePath);
+  const cfg = planetConfig();
+  const planet = new Planet(cfg, resolution(res), 1);
+  const model = planet.model;
+  const base = stateForModel(model, saved);
+  const twin = model.replicate(base, 2);
+  // member 1: height raised by 1 m everywhere in a smooth random pattern of rms 1 m (degrees 1–20)
+  const F = model.nFields;
+  const N = model.nCoefficients;
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  const pert = new Float64Array(2 * N);
+  let power = 0;
+  model.entries.forEach((e, n) => {
+    if (e.l < 1 || e.l > 20 || e.l < e.m) return;
+    pert[2 * n] = rnd();
+    pert[2 * n + 1] = e.m === 0 ? 0 : rnd();
+    power += (e.m === 0 ? 1 : 2) * (pert[2 * n] ** 2 + pert[2 * n + 1] ** 2);
+  });
+  const scale = (model.options.gravity * Math.sqrt(4 * Math.PI)) / Math.sqrt(power); // rms 1 m of g·h
+  for (let n = 0; n < N; n++) for (let c = 0; c < 2; c++) twin.spec[((n * 2 + c) * F + 0) * 2 + 1] += pert[2 * n + c] * scale;
+  let s = twin;
+  let t = saved.timeSeconds;
+  const areas = cellAreas(model, 1);
+  const out: { day: number; rmsHeightDiff: number }[] = [];
+  const rms = async () => {
+    const grid = await model.grid(s);
+    const a = memberGrid(model, grid, 0, 2);
+    const b = memberGrid(model, grid, 1, 2);
+    let e = 0;
+    for (let i = 0; i < areas.length; i++) e += ((a.phi[i] - b.phi[i]) / model.options.gravity) ** 2 * areas[i];
+    return Math.sqrt(e / (4 * Math.PI));
+  };
+  out.push({ day: 0, rmsHeightDiff: await rms() });
+  for (let q = 1; q <= days * 4; q++) {
+    s = await planet.advance(s, t, 6 * 3600, 24);
+    t += 6 * 3600;
+    out.push({ day: q / 4, rmsHeightDiff: await rms() });
+  }
+  console.log(JSON.stringify(out));
+}
+
+function analyse(dir: string, firstDay: number): void {
+  const lines = readFileSync(join(dir, 'daily.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { day: number; ke: number; eddy: number; zonal: number; jetN: { u: number; lat: number }; jetS: { u: number; lat: number } });
+  const use = lines.filter((l) => l.day > firstDay);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const years: number[] = [];
+  for (let y = 0; firstDay + 365 * (y + 1) <= lines.length; y++) years.push(mean(lines.filter((l) => l.day > firstDay + 365 * y && l.day <= firstDay + 365 * (y + 1)).map((l) => l.ke)));
+  const planet = new Planet(planetConfig(), T42, 1);
+  const P = 64 * 128;
+  const height = new Float32Array(readFileSync(join(dir, 'height.f32')).buffer.slice(0));
+  const tracer = new Float32Array(readFileSync(join(dir, 'tracer.f32')).buffer.slice(0));
+  const nd = height.length / P;
+  // height climatological standard deviation (area-mean of per-point std) over the analysed days
+  const areas = cellAreas(planet.model, 1);
+  const stdOf = (x: Float32Array) => {
+    let acc = 0;
+    for (let p = 0; p < P; p++) {
+      let s = 0;
+      let ss = 0;
+      let n = 0;
+      for (let d = firstDay; d < nd; d++) {
+        s += x[d * P + p];
+        ss += x[d * P + p] ** 2;
+        n++;
+      }
+      acc += (ss / n - (s / n) ** 2) * areas[p];
+    }
+    return Math.sqrt(acc / (4 * Math.PI));
+  };
+  // tracer extremes: per point 95th percentile of the anomaly from the day's zonal mean... here: from the point's mean
+  const p95 = new Float64Array(P);
+  const vals: number[] = [];
+  for (let p = 0; p < P; p++) {
+    vals.length = 0;
+    for (let d = firstDay; d < nd; d++) vals.push(tracer[d * P + p]);
+    const m = mean(vals);
+    const sorted = vals.map((v) => v - m).sort((a, b) => a - b);
+    p95[p] = sorted[Math.floor(0.95 * (sorted.length - 1))];
+  }
+  const land = planet.landFraction;
+  const corr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    const n = a.length;
+    let ma = 0, mb = 0;
+    for (let i = 0; i < n; i++) { ma += a[i] * areas[i]; mb += b[i] * areas[i]; }
+    const A = 4 * Math.PI;
+    ma /= A; mb /= A;
+    let sab = 0, saa = 0, sbb = 0;
+    for (let i = 0; i < n; i++) { sab += (a[i] - ma) * (b[i] - mb) * areas[i]; saa += (a[i] - ma) ** 2 * areas[i]; sbb += (b[i] - mb) ** 2 * areas[i]; }
+    return sab / Math.sqrt(saa * sbb);
+  };
+  // land vs sea mean of the 95th-percentile anomaly, within 60S–60N
+  const lat = planet.model.geometry.latitudesDeg;
+  let landSum = 0, landW = 0, seaSum = 0, seaW = 0;
+  for (let p = 0; p < P; p++) {
+    if (Math.abs(lat[Math.floor(p / 128)]) > 60) continue;
+    if (land[p] > 0.5) { landSum += p95[p] * areas[p]; landW += areas[p]; } else { seaSum += p95[p] * areas[p]; seaW += areas[p]; }
+  }
+  console.log(JSON.stringify({
+    days: lines.length,
+    analysedFromDay: firstDay,
+    yearlyMeanKE: years,
+    yearToYearChange: years.slice(1).map((v, i) => (v - years[i]) / years[i]),
+    eddyFraction: mean(use.map((l) => l.eddy / l.ke)),
+    jetNorth: { u: mean(use.map((l) => l.jetN.u)), lat: mean(use.map((l) => l.jetN.lat)) },
+    jetSouth: { u: mean(use.map((l) => l.jetS.u)), lat: mean(use.map((l) => l.jetS.lat)) },
+    heightClimStd: stdOf(height),
+    saturationLevel: 0.9 * Math.SQRT2 * stdOf(height),
+    tracerP95AnomalyLand: landSum / landW,
+    tracerP95AnomalySea: seaSum / seaW,
+    corrTracerP95AnomalyLandFraction: corr(p95, land),
+    corrTracerP95AnomalyOrography: corr(p95, planet.orography),
+  }));
+  writeFileSync(join(dir, 'tracer_p95_anomaly.f32'), Buffer.from(Float32Array.from(p95).buffer));
+}
+
+if (cmd === 'williamson') await williamson();
+else if (cmd === 'spinup') await spinup(args[0], Number(args[1] ?? 400), args[2]);
+else if (cmd === 'chaos') await chaos(args[0], Number(args[1] ?? 30), args[2]);
+else if (cmd === 'analyse') analyse(args[0], Number(args[1] ?? 60));
+else {
+  console.error('usage: npx tsx scripts/validate-world.ts williamson | spinup DIR [days] [t42|truth] | chaos STATE [days] [t42|truth] | analyse DIR [firstDay]');
+  process.exit(2);
+}
