@@ -227,7 +227,7 @@ export function mergeField(parts: readonly PartialField[], points: number, thres
   const extremes = new ExtremesAccumulator(points);
   const exceedance = thresholds ? new ExceedanceAccumulator(points, thresholds, '>') : undefined;
   const N = CLIMATE_PERCENTILES;
-  const hist = climate ? new Int32Array(points * (N + 1)) : undefined;
+  const hist = climate ? new Int32Array((N + 1) * points) : undefined; // [level, point]
   for (const part of parts) {
     const m = new MomentsAccumulator(points);
     m.mean.set(part.mean);
@@ -247,18 +247,16 @@ export function mergeField(parts: readonly PartialField[], points: number, thres
     }
     if (hist) {
       const lv = part.levels!;
-      for (let m = 0, k = 0; m < part.members; m++) for (let p = 0; p < points; p++, k++) hist[p * (N + 1) + lv[k]]++;
+      for (let m = 0, k = 0; m < part.members; m++) for (let p = 0; p < points; p++, k++) hist[lv[k] * points + p]++;
     }
   }
   let climateCounts: Int32Array | undefined;
   if (hist) {
     climateCounts = new Int32Array(N * points);
-    for (let p = 0; p < points; p++) {
-      let c = 0;
-      for (let j = 0; j < N; j++) {
-        c += hist[p * (N + 1) + j];
-        climateCounts[j * points + p] = c;
-      }
+    for (let p = 0; p < points; p++) climateCounts[p] = hist[p];
+    for (let j = 1; j < N; j++) {
+      const row = j * points;
+      for (let p = 0; p < points; p++) climateCounts[row + p] = climateCounts[row - points + p] + hist[row + p];
     }
   }
   return { moments, extremes, exceedance, climateCounts };
