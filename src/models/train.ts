@@ -108,10 +108,22 @@ export function splitSamples(data: TruthData, validationYears: number, stepHours
   if (years.length <= validationYears)
     throw new TrainError(`truth dataset ${data.path}: ${years.length} calendar year(s) (${years.join(', ')}) cannot hold out ${validationYears} for validation and keep some for training`);
   const validYears = years.slice(years.length - validationYears);
+  // times not written yet read as NaN (an unfinished truth run): pairs touching them are skipped
+  const P = data.grid.nlat * data.grid.nlon;
+  const complete = new Uint8Array(data.hours.length).fill(1);
+  for (const f of data.fields.values())
+    for (let t = 0; t < data.hours.length; t++) {
+      if (!complete[t]) continue;
+      for (let i = t * P, e = i + P; i < e; i++)
+        if (Number.isNaN(f[i])) {
+          complete[t] = 0;
+          break;
+        }
+    }
   const train: number[] = [];
   const valid: number[] = [];
   for (let t = 0; t + 1 < data.hours.length; t++) {
-    if (Math.abs(data.hours[t + 1] - data.hours[t] - stepHours) > 1e-6) continue;
+    if (Math.abs(data.hours[t + 1] - data.hours[t] - stepHours) > 1e-6 || !complete[t] || !complete[t + 1]) continue;
     const v0 = validYears.includes(data.years[t]);
     const v1 = validYears.includes(data.years[t + 1]);
     if (v0 && v1) valid.push(t);

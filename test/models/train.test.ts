@@ -39,6 +39,10 @@ test('samples split by calendar year; pairs across the year boundary are dropped
   assert.equal(valid.length, 4 * 4 - 1);
   for (const t of train) assert.equal(truth.years[t + 1], 2000);
   assert.throws(() => splitSamples(truth, 2), /cannot hold out 2/);
+  // a time not written yet (NaN) removes the two pairs that touch it
+  truth.fields.get('tracer')![5 * 8 * 16 + 3] = NaN;
+  assert.equal(splitSamples(truth, 1).train.length, train.length - 2);
+  assert.ok(!splitSamples(truth, 1).train.includes(5) && !splitSamples(truth, 1).train.includes(4));
   const p = permutation(10, 3, 1, 0);
   assert.deepEqual([...p].sort((a, b) => a - b), [...Array(10).keys()]);
   assert.deepEqual(permutation(10, 3, 1, 0), p);
