@@ -1,15 +1,18 @@
 // Validation runs of the world layer whose numbers docs/validation.md reports. Usage (from the repository root):
 //   npx tsx scripts/validate-world.ts williamson                 T42 Williamson cases 2, 5, 6 (float64)
-//   npx tsx scripts/validate-world.ts spinup DIR [days] [res]    planet from rest; daily global KE log, states every 30 days
+//   npx tsx scripts/validate-world.ts williamson-t21             the same on the T21 grid of the tests
+//   npx tsx scripts/validate-world.ts spinup DIR [days] [res] [state]  planet from rest (or continued from a saved state of
+//                                                                the same run); daily global KE log, states every 30 days
 //   npx tsx scripts/validate-world.ts chaos DIR/state.safetensors [days] [res]   twin runs 1 m apart in height
 //   npx tsx scripts/validate-world.ts analyse DIR [firstDay]     stationarity, eddy KE, jets, tracer extremes vs land
+//   npx tsx scripts/validate-world.ts ship DIR/state.safetensors [days]   run at the truth resolution, write data/planet/spun-up-state
 // res: "t42" (64×128, lmax 43, dt 600 s; default for these runs) or "truth" (the planet's default truth resolution).
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runWilliamson2, runWilliamson5, runWilliamson6 } from '../src/world/williamson.ts';
 import { Planet, planetConfig } from '../src/world/planet.ts';
 import { memberGrid, kineticEnergySplit, cellAreas } from '../src/world/diagnostics.ts';
-import { loadState, saveState, stateForModel } from '../src/world/truth.ts';
+import { loadState, saveState, stateForModel, SHIPPED_STATE_PATH } from '../src/world/truth.ts';
 
 const [cmd, ...args] = process.argv.slice(2);
 const T42 = { nlat: 64, lmax: 43, dt: 600 };
@@ -17,8 +20,8 @@ const resolution = (name?: string) => (name === 'truth' ? planetConfig().truth :
 
 async function williamson(): Promise<void> {
   const base = { nlat: 64, lmax: 43, dtype: 'float64' as const, groupSize: 8, stepsPerCall: 16 };
-  const c2 = await runWilliamson2({ ...base, dt: 600 }, 5);
-  console.log(JSON.stringify({ case: 2, grid: 'T42 64x128 Gauss', dt: 600, ...c2 }));
+  const c2 = await runWilliamson2({ ...base, dt: 300 }, 5);
+  console.log(JSON.stringify({ case: 2, grid: 'T42 64x128 Gauss', dt: 300, ...c2 }));
   const c5 = await runWilliamson5({ ...base, dt: 300 }, 15);
   console.log(JSON.stringify({ case: 5, grid: 'T42 64x128 Gauss', dt: 300, ...c5 }));
   const c6 = await runWilliamson6({ ...base, dt: 240 }, 14);
@@ -34,16 +37,25 @@ function zonalMeanU(planet: Planet, u: Float64Array): number[] {
   });
 }
 
-async function spinup(dir: string, days: number, res?: string): Promise<void> {
+async function spinup(dir: string, days: number, res?: string, from?: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const cfg = planetConfig();
   const planet = new Planet(cfg, resolution(res), 1);
   let s = planet.initialState(0, 1);
   let t = 0;
   const log = join(dir, 'daily.jsonl');
-  writeFileSync(log, '');
   const { nlat, nlon } = planet.model.options;
-  for (let d = 1; d <= days; d++) {
+  let first = 1;
+  if (from) {
+    // continue an interrupted spin-up from one of its saved states (exact: the Adams–Bashforth history is saved)
+    const saved = loadState(from);
+    s = stateForModel(planet.model, saved);
+    t = saved.timeSeconds;
+    first = Math.round(t / 86400) + 1;
+    writeFileSync(log, readFileSync(log, 'utf8').trim().split('\n').slice(0, first - 1).join('\n') + '\n');
+    for (const f of ['height.f32', 'tracer.f32']) writeFileSync(join(dir, f), readFileSync(join(dir, f)).subarray(0, (first - 1) * nlat * nlon * 4));
+  } else writeFileSync(log, '');
+  for (let d = first; d <= days; d++) {
     s = await planet.advance(s, t, 86400, 24);
     t += 86400;
     const g = memberGrid(planet.model, await planet.model.grid(s), 0, 1);
@@ -179,8 +191,31 @@ function analyse(dir: string, firstDay: number): void {
   writeFileSync(join(dir, 'tracer_p95_anomaly.f32'), Buffer.from(Float32Array.from(p95).buffer));
 }
 
+/** Pads/truncates a saved state to the default truth resolution, runs `days` there and ships it (compact). */
+async function ship(statePath: string, days: number): Promise<void> {
+  const saved = loadState(statePath);
+  const cfg = planetConfig();
+  const planet = new Planet(cfg, cfg.truth, 1);
+  let s = planet.model.fresh(stateForModel(planet.model, saved).spec, 1);
+  let t = saved.timeSeconds;
+  s = await planet.advance(s, t, days * 86400, 24);
+  t += days * 86400;
+  const g = memberGrid(planet.model, await planet.model.grid(s), 0, 1);
+  const ke = kineticEnergySplit(planet.model, g);
+  saveState(SHIPPED_STATE_PATH, planet.model, s, t, cfg, { provenance: `spun up from rest at T42 (scripts/validate-world.ts spinup), then ${days} days at the truth resolution from ${statePath}` }, true);
+  console.log(JSON.stringify({ shipped: SHIPPED_STATE_PATH, timeSeconds: t, ke: ke.total, eddyFraction: ke.eddy / ke.total }));
+}
+
 if (cmd === 'williamson') await williamson();
-else if (cmd === 'spinup') await spinup(args[0], Number(args[1] ?? 400), args[2]);
+else if (cmd === 'williamson-t21') {
+  const base = { nlat: 32, lmax: 22, dtype: 'float64' as const, groupSize: 16, stepsPerCall: 16 };
+  console.log(JSON.stringify({ case: 2, grid: 'T21 32x64 Gauss', dt: 900, ...(await runWilliamson2({ ...base, dt: 900 }, 5)) }));
+  console.log(JSON.stringify({ case: 5, grid: 'T21 32x64 Gauss', dt: 600, ...(await runWilliamson5({ ...base, dt: 600 }, 15)) }));
+  const c6 = await runWilliamson6({ ...base, dt: 450 }, 14);
+  console.log(JSON.stringify({ case: 6, grid: 'T21 32x64 Gauss', dt: 450, ...c6, phaseSpeedDrift: (c6.phaseSpeed - c6.analyticPhaseSpeed) / c6.analyticPhaseSpeed }));
+}
+else if (cmd === 'ship') await ship(args[0], Number(args[1] ?? 5));
+else if (cmd === 'spinup') await spinup(args[0], Number(args[1] ?? 400), args[2], args[3]);
 else if (cmd === 'chaos') await chaos(args[0], Number(args[1] ?? 30), args[2]);
 else if (cmd === 'analyse') analyse(args[0], Number(args[1] ?? 60));
 else {

@@ -69,13 +69,13 @@ export function parseTruthRunConfig(text: string, source = 'config'): TruthRunCo
 
 // ------------------------------------------------------------------ states on disk
 
-/** Saves a state (one member) with its time and the planet config it belongs to, atomically. */
-export function saveState(path: string, model: ShallowWaterModel, state: SweState, timeSeconds: number, config: PlanetConfig, extra: Record<string, string> = {}): void {
+/** Saves a state with its time and the planet config it belongs to, atomically; `compact`: float32 spectra, no history. */
+export function saveState(path: string, model: ShallowWaterModel, state: SweState, timeSeconds: number, config: PlanetConfig, extra: Record<string, string> = {}, compact = false): void {
   mkdirSync(dirname(path), { recursive: true });
   const { re, im } = model.lmFromState(state);
-  const n = model.nCoefficients * 2 * model.nFields * state.members;
-  const hist = state.history;
-  const f32 = model.dtype === 'float32';
+  const hist = compact ? { h1: new Float64Array(0), h2: new Float64Array(0), steps: 0 } : state.history;
+  const n = hist.h1.length;
+  const f32 = compact || model.dtype === 'float32';
   const t = (a: ArrayLike<number>) => (f32 ? { dtype: 'float32' as const, data: Float32Array.from(a) } : { dtype: 'float64' as const, data: Float64Array.from(a) });
   const { lmax, mmax } = model.options;
   saveSafetensors(
