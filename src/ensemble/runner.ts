@@ -12,11 +12,11 @@ import { CLIMATE_PERCENTILES } from '../scores/streaming.ts';
 import { gridGeometry } from '../sphere/grid.ts';
 import {
   type ZarrArray, type ZarrGroup, createZarrArray, createZarrStore, flushZarr, openZarrArray, openZarrStore,
-  readZarrRegion, sweepZarrTempFiles, writeZarrArray, writeZarrRegion,
+  readZarrRegion, writeZarrArray, writeZarrRegion,
 } from '../io/zarr.ts';
 import { type ForecastConfig, canonicalConfig } from './config.ts';
 import { type AnalysisSource, type ForecastModel, type Hours, channelUnits } from './model.ts';
-import { type MemberIdentity, type WorkUnit, memberCount, memberIdentity, workUnits } from './members.ts';
+import { type MemberIdentity, type WorkUnit, memberCount, memberIdentity, shardUnits, workUnits } from './members.ts';
 import { PartialFile, UnitFieldStatistics, climateByPoint, encodePartial, mergeField } from './partials.ts';
 import { initialStates, stepInBatches } from './perturb.ts';
 import { analysisKind, modelKind } from './registry.ts';
@@ -62,6 +62,12 @@ export interface RunForecastOptions {
   overwrite?: boolean;
   /** When given, filled with seconds spent per phase (for benchmarks). */
   timings?: RunTimings;
+  /**
+   * Run only shard `index` of `count` (units dealt round robin). Shards may run at the same time, in processes on
+   * one file system; the run must first be prepared ({@link prepareRun}). Each shard keeps its own manifest; any
+   * shard that sees all units of an init recorded writes that init's statistics (identical bytes whoever does).
+   */
+  shard?: { index: number; count: number };
 }
 
 /** Seconds per phase of a run (wall clock on the main thread; writes overlap with compute). */
@@ -118,9 +124,13 @@ function readManifest(dir: string): Manifest | undefined {
   return m;
 }
 
-function writeManifest(dir: string, m: Manifest): void {
+function writeManifestFile(file: string, m: Manifest): void {
   const sorted: Manifest = { ...m, units: [...m.units].sort(compareUnitIds), finalized: [...m.finalized].sort((a, b) => a - b) };
-  writeFileDurable(path.join(dir, MANIFEST_FILE), `${JSON.stringify(sorted, null, 1)}\n`);
+  writeFileDurable(file, `${JSON.stringify(sorted, null, 1)}\n`);
+}
+
+function writeManifest(dir: string, m: Manifest): void {
+  writeManifestFile(path.join(dir, MANIFEST_FILE), m);
 }
 
 function unitOrder(id: string): number[] {
@@ -435,6 +445,70 @@ function prepareDirectory(cfg: ForecastConfig, overwrite: boolean): void {
   if (!fs.existsSync(cfgFile)) writeFileDurable(cfgFile, text);
 }
 
+/** Process ids in temporary-file names: ".<name>.tmp-<pid>-…". */
+function tempFilePid(name: string): number | undefined {
+  const m = /\.tmp-(\d+)-/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temporary files left by killed writers (zarr chunks, manifests, partials): those whose writer process is
+ * gone. Live writers (other shards) keep theirs. Returns how many were removed.
+ */
+export function sweepStaleTempFiles(dir: string): number {
+  let removed = 0;
+  const walk = (d: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.startsWith('.') && e.name.includes('.tmp-')) {
+        const pid = tempFilePid(e.name);
+        if (pid === undefined || (pid !== process.pid && !processAlive(pid))) {
+          fs.rmSync(p, { force: true });
+          removed++;
+        }
+      }
+    }
+  };
+  walk(dir);
+  return removed;
+}
+
+function shardManifestFile(index: number, count: number): string {
+  return count === 1 ? MANIFEST_FILE : `manifest.shard-${index}-of-${count}.json`;
+}
+
+/**
+ * Prepares a run directory: checks or writes config.json, creates the store (once) and records it in manifest.json.
+ * Sharded runs call this once before starting their shards; unsharded runs do it themselves.
+ */
+export async function prepareRun(cfg: ForecastConfig, options: { overwrite?: boolean } = {}): Promise<void> {
+  const dir = cfg.outputDir;
+  prepareDirectory(cfg, options.overwrite ?? false);
+  sweepStaleTempFiles(dir);
+  const manifest = readManifest(dir);
+  if (manifest?.created) return;
+  const run = new RunContext(cfg);
+  const climate = cfg.statistics.enabled ? await run.climatePercentiles() : new Map<string, Float64Array>();
+  await createStore(cfg, dir, climate);
+  writeManifest(dir, { format: MANIFEST_FORMAT, version: 1, created: true, units: [], finalized: [] });
+}
+
 /**
  * Runs (or resumes) a forecast. Units are processed in canonical order; each is recorded in the manifest only after
  * its member chunks and partial statistics are on disk, and an init's statistics are written once all its units are.
@@ -444,22 +518,44 @@ export async function runForecast(cfg: ForecastConfig, options: RunForecastOptio
   const tm: RunTimings = options.timings ?? { setup: 0, forecast: 0, statistics: 0, memberWrites: 0, partials: 0, finalize: 0 };
   const clock = () => performance.now() / 1000;
   const dir = cfg.outputDir;
-  prepareDirectory(cfg, options.overwrite ?? false);
-  sweepZarrTempFiles(dir); // temp files of a killed writer (zarr chunks, manifest, partials)
-  let manifest: Manifest = readManifest(dir) ?? { format: MANIFEST_FORMAT, version: 1, created: false, units: [], finalized: [] };
+  const shard = options.shard ?? { index: 0, count: 1 };
+  if (!Number.isInteger(shard.count) || shard.count < 1 || !Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
+    throw new RangeError(`shard: expected index in [0, count) and count >= 1, got ${shard.index}/${shard.count}`);
+  }
+  if (shard.count === 1) await prepareRun(cfg, { overwrite: options.overwrite });
+  else {
+    const text = `${JSON.stringify(canonicalConfig(cfg), null, 2)}\n`;
+    const cfgFile = path.join(dir, CONFIG_FILE);
+    if (!fs.existsSync(cfgFile) || !readManifest(dir)?.created) {
+      throw new Error(`output ${dir}: a sharded run needs the run prepared first (myriad forecast CONFIG --prepare)`);
+    }
+    if (fs.readFileSync(cfgFile, 'utf8') !== text) throw new Error(`output ${dir}: the directory holds a run with a different config`);
+    sweepStaleTempFiles(dir);
+  }
+  const manifestName = shardManifestFile(shard.index, shard.count);
+  const readOwn = (): Manifest => {
+    const f = path.join(dir, manifestName);
+    return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as Manifest) : { format: MANIFEST_FORMAT, version: 1, created: true, units: [], finalized: [] };
+  };
+  const saveOwn = (m: Manifest) => writeManifestFile(path.join(dir, manifestName), m);
+  let manifest = readOwn();
   const run = new RunContext(cfg);
   const climate = cfg.statistics.enabled ? await run.climatePercentiles() : new Map<string, Float64Array>();
-  let root: ZarrGroup;
-  if (!manifest.created) {
-    root = await createStore(cfg, dir, climate);
-    manifest = { ...manifest, created: true, units: [], finalized: [] };
-    writeManifest(dir, manifest);
-  } else {
-    root = await openZarrStore(path.join(dir, STORE_DIR), { syncEachWrite: false });
-  }
-  const units = workUnits(cfg.layout, cfg.initHours.length, cfg.memberBlock);
+  const root: ZarrGroup = await openZarrStore(path.join(dir, STORE_DIR), { syncEachWrite: false });
+  const allUnits = workUnits(cfg.layout, cfg.initHours.length, cfg.memberBlock);
+  const units = shard.count === 1 ? allUnits : shardUnits(allUnits, shard.index, shard.count);
   const done = new Set(manifest.units);
   const finalized = new Set(manifest.finalized);
+  /** Units recorded by any shard (re-read from disk: other shards may be running). */
+  const recordedAnywhere = (): Set<string> => {
+    if (shard.count === 1) return done;
+    const all = new Set<string>();
+    for (let k = 0; k < shard.count; k++) {
+      const f = path.join(dir, shardManifestFile(k, shard.count));
+      if (fs.existsSync(f)) for (const u of (JSON.parse(fs.readFileSync(f, 'utf8')) as Manifest).units) all.add(u);
+    }
+    return all;
+  };
   const membersTotal = units.length * cfg.memberBlock;
   const C = cfg.info.channels.length;
   const P = cfg.info.grid.nlat * cfg.info.grid.nlon;
@@ -473,15 +569,16 @@ export async function runForecast(cfg: ForecastConfig, options: RunForecastOptio
 
   const finalizeReady = async () => {
     if (!cfg.statistics.enabled) return;
+    const recorded = recordedAnywhere();
     for (let i = 0; i < cfg.initHours.length; i++) {
       if (finalized.has(i)) continue;
-      if (!units.filter((u) => u.init === i).every((u) => done.has(u.id))) continue;
+      if (!allUnits.filter((u) => u.init === i).every((u) => recorded.has(u.id))) continue;
       const f0 = clock();
-      await finalizeInit(cfg, dir, root, units, i);
+      await finalizeInit(cfg, dir, root, allUnits, i);
       tm.finalize += clock() - f0;
       finalized.add(i);
       manifest = { ...manifest, units: [...done], finalized: [...finalized] };
-      writeManifest(dir, manifest);
+      saveOwn(manifest);
     }
   };
   await finalizeReady();
@@ -550,12 +647,20 @@ export async function runForecast(cfg: ForecastConfig, options: RunForecastOptio
     tm.partials += clock() - p0;
     done.add(unit.id);
     manifest = { ...manifest, units: [...done] };
-    writeManifest(dir, manifest);
+    saveOwn(manifest);
     unitsRun++;
     report();
     await finalizeReady();
   }
-  const complete = units.every((u) => done.has(u.id)) && (!cfg.statistics.enabled || cfg.initHours.every((_, i) => finalized.has(i)));
+  // complete: this shard's units are recorded, and every init's statistics are written (by this or another shard)
+  const finalizedAnywhere = new Set(finalized);
+  if (shard.count > 1) {
+    for (let k = 0; k < shard.count; k++) {
+      const f = path.join(dir, shardManifestFile(k, shard.count));
+      if (fs.existsSync(f)) for (const i of (JSON.parse(fs.readFileSync(f, 'utf8')) as Manifest).finalized) finalizedAnywhere.add(i);
+    }
+  }
+  const complete = units.every((u) => done.has(u.id)) && (!cfg.statistics.enabled || cfg.initHours.every((_, i) => finalizedAnywhere.has(i)));
   return { dir, unitsRun, unitsTotal: units.length, complete, memberSteps, seconds: (performance.now() - started) / 1000 };
 }
 

@@ -1,5 +1,6 @@
 // A forecast killed with SIGKILL at several moments (child processes) and restarted each time ends with a run
-// directory byte-identical to an uninterrupted run: no member lost, none duplicated, statistics identical.
+// directory byte-identical to an uninterrupted run: no member lost, none duplicated, statistics identical. The same
+// run split into shards running at once (one shard killed and restarted) ends with the same store and partials.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,8 +13,8 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'myriad-resume-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 const CHILD = new URL('./run-child.ts', import.meta.url).pathname;
 
-function startChild(configFile: string): { done: Promise<number | null>; kill: () => void } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startChild(configFile: string, mode?: string): { done: Promise<number | null>; kill: () => void } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configFile, ...(mode ? [mode] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   const done = new Promise<number | null>((resolve) => child.on('exit', (code) => {
@@ -93,4 +94,25 @@ test('SIGKILL at several moments, restart, and the run directory is byte-identic
   assert.deepEqual([...resumed.keys()].sort(), [...reference.keys()].sort());
   for (const [name, bytes] of reference) assert.ok(bytes.equals(resumed.get(name)!), `${name} differs after resume`);
   assert.ok([...reference.keys()].some((k) => k.startsWith('store.zarr/z500/')));
+
+  // three shards at once; shard 1 is killed once it has recorded a unit, then restarted
+  const shardedConfig = write('sharded');
+  const shardedDir = path.join(tmp, 'sharded');
+  assert.equal(await startChild(shardedConfig, 'prepare').done, 0);
+  const shards = [0, 1, 2].map((k) => startChild(shardedConfig, `${k}/3`));
+  const shardManifest = path.join(shardedDir, 'manifest.shard-1-of-3.json');
+  let shard1Finished = false;
+  void shards[1].done.then(() => (shard1Finished = true));
+  while (!shard1Finished && !(fs.existsSync(shardManifest) && JSON.parse(fs.readFileSync(shardManifest, 'utf8')).units.length >= 1)) await sleep(5);
+  shards[1].kill();
+  await shards[1].done;
+  assert.equal(await startChild(shardedConfig, '1/3').done, 0);
+  assert.equal(await shards[0].done, 0);
+  assert.equal(await shards[2].done, 0);
+  const sharded = snapshot(shardedDir);
+  const data = (m: Map<string, Buffer>) => [...m.keys()].filter((k) => !k.startsWith('manifest')).sort();
+  assert.deepEqual(data(sharded), data(reference));
+  for (const name of data(reference)) assert.ok(reference.get(name)!.equals(sharded.get(name)!), `${name} differs in the sharded run`);
+  const finalizedBy = [0, 1, 2].flatMap((k) => JSON.parse(fs.readFileSync(path.join(shardedDir, `manifest.shard-${k}-of-3.json`), 'utf8')).finalized as number[]);
+  assert.deepEqual([...new Set(finalizedBy)].sort(), [0, 1]);
 });

@@ -24,6 +24,8 @@ interface ForecastFlags {
   overwrite?: boolean;
   maxUnits?: string;
   toySetup?: string;
+  prepare?: boolean;
+  shard?: string;
   quiet?: boolean;
 }
 
@@ -100,6 +102,8 @@ export function register(program: Command): void {
     .option('--threads <n>', 'engine threads')
     .option('--overwrite', 'replace a run directory that holds a different config')
     .option('--max-units <n>', 'stop after this many units (resume later)')
+    .option('--prepare', 'only prepare the run directory and store (before starting shards)')
+    .option('--shard <k/n>', 'run shard k of n (0-based; shards may run at once after --prepare)')
     .option('--toy-setup <dir>', 'write 4 test-model checkpoints and an example config (forecast.json) into dir, then exit')
     .option('-q, --quiet', 'no progress output')
     .action(async (configFile: string | undefined, flags: ForecastFlags) => {
@@ -140,11 +144,23 @@ export function register(program: Command): void {
           baseDir = path.dirname(path.resolve(configFile));
         }
         const cfg = validateForecastConfig(configFromFlags(base, flags), baseDir);
-        const { runForecast } = await import('../../ensemble/runner.ts');
+        let shard: { index: number; count: number } | undefined;
+        if (flags.shard !== undefined) {
+          const m = /^(\d+)\/(\d+)$/.exec(flags.shard.trim());
+          if (!m || Number(m[1]) >= Number(m[2]) || Number(m[2]) < 1) throw new ConfigError([`--shard: got ${JSON.stringify(flags.shard)}; expected k/n with 0 <= k < n, e.g. 0/4`]);
+          shard = { index: Number(m[1]), count: Number(m[2]) };
+        }
+        const { runForecast, prepareRun } = await import('../../ensemble/runner.ts');
+        if (flags.prepare) {
+          await prepareRun(cfg, { overwrite: flags.overwrite });
+          if (!flags.quiet) process.stdout.write(`prepared ${cfg.outputDir}; start the shards with --shard k/n\n`);
+          return;
+        }
         const { releaseSessions } = await import('../../engine/runtime.ts');
         const tty = process.stderr.isTTY && !flags.quiet;
         const summary = await runForecast(cfg, {
           overwrite: flags.overwrite,
+          shard,
           maxUnits: flags.maxUnits !== undefined ? Number(flags.maxUnits) : undefined,
           onProgress: tty
             ? (p) => process.stderr.write(`\r\x1b[Kmembers ${p.membersDone}/${p.membersTotal}  ${p.memberStepsPerSecond.toFixed(1)} member-steps/s  ETA ${formatSeconds(p.etaSeconds)}`)
