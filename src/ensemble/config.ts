@@ -49,6 +49,8 @@ export const forecastConfigSchema = z.object({
     memberBlock: positiveInt.optional(),
     /** Members per model call. */
     batchSize: positiveInt.default(8),
+    /** Pad every model call to exactly batchSize members (for models whose bits depend on the batch size). */
+    fixedBatch: z.boolean().default(false),
   }).strict(),
   perturbation: perturbationSchema.default({ method: 'bred-vector' }),
   seed: z.number().int().min(0).default(0),

@@ -386,3 +386,37 @@ export async function writeToyCheckpoints(dir: string, count: number, grid: Grid
   }
   return out;
 }
+
+/**
+ * A view of `model` whose every engine call has exactly `batch` members: smaller calls are padded (with copies of
+ * their last member), larger ones split. For models whose kernels would give different bits at different batch
+ * sizes, this keeps a member's result independent of how members were batched (`ensemble.fixedBatch`).
+ */
+export function withFixedBatch(model: ForecastModel, batch: number): ForecastModel {
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`fixed batch: expected a positive integer, got ${batch}`);
+  const per = model.channels.length * model.grid.nlat * model.grid.nlon;
+  return {
+    name: model.name,
+    channels: model.channels,
+    grid: model.grid,
+    stepHours: model.stepHours,
+    rmse48h: model.rmse48h,
+    nonNegative: model.nonNegative,
+    async step(state: Float32Array, members: number, time: Hours): Promise<Float32Array> {
+      const out = new Float32Array(members * per);
+      for (let b0 = 0; b0 < members; b0 += batch) {
+        const n = Math.min(batch, members - b0);
+        let input = state.subarray(b0 * per, (b0 + n) * per);
+        if (n < batch) {
+          const padded = new Float32Array(batch * per);
+          padded.set(input);
+          for (let k = n; k < batch; k++) padded.copyWithin(k * per, (n - 1) * per, n * per);
+          input = padded;
+        }
+        const y = await model.step(input, batch, time);
+        out.set(y.subarray(0, n * per), b0 * per);
+      }
+      return out;
+    },
+  };
+}

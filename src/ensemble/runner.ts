@@ -15,7 +15,7 @@ import {
   readZarrRegion, writeZarrArray, writeZarrRegion,
 } from '../io/zarr.ts';
 import { type ForecastConfig, canonicalConfig } from './config.ts';
-import { type AnalysisSource, type ForecastModel, type Hours, channelUnits } from './model.ts';
+import { type AnalysisSource, type ForecastModel, type Hours, channelUnits, withFixedBatch } from './model.ts';
 import { type MemberIdentity, type WorkUnit, memberCount, memberIdentity, shardUnits, workUnits } from './members.ts';
 import { PartialFile, UnitFieldStatistics, climateByPoint, encodePartial, mergeField } from './partials.ts';
 import { initialStates, stepInBatches } from './perturb.ts';
@@ -185,7 +185,7 @@ export class RunContext {
       const file = this.cfg.checkpointFiles[checkpoint];
       m = kind.load(file, { name: path.basename(file), threads: this.cfg.threads }).then((model) => {
         if (model.stepHours !== MODEL_STEP_HOURS) throw new Error(`checkpoint ${file}: the model steps ${model.stepHours} h; the ensemble runner needs ${MODEL_STEP_HOURS}-h steps`);
-        return model;
+        return this.cfg.ensemble.fixedBatch ? withFixedBatch(model, this.cfg.ensemble.batchSize) : model;
       });
       this.models.set(checkpoint, m);
     }
