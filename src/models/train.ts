@@ -21,6 +21,7 @@ import {
   loadTruth,
   sphereSquaredErrorSum,
 } from './forecast.ts';
+import { SMALL_CONFIG } from './presets.ts';
 import { type SfnoConfig, Sfno, initSfnoParameters, inputParameters, resolveSfnoConfig, sfnoParameterShapes } from './sfno.ts';
 
 /** The architecture fields a training run may choose (the grid and channel counts come from the data). */
@@ -79,18 +80,11 @@ export class TrainError extends Error {
   override name = 'TrainError';
 }
 
-const DEFAULT_MODEL: ModelChoice = {
-  scaleFactor: 1,
-  embedDim: 32,
-  numLayers: 4,
-  operatorType: 'driscoll-healy',
-  activation: 'gelu',
-  useMlp: true,
-  mlpRatio: 2,
-  normalization: 'instance_norm',
-  bigSkip: true,
-  posEmbed: 'latlon',
-};
+/** Architecture defaults: the small shipped configuration (presets.ts), grid and channel counts from the data. */
+const DEFAULT_MODEL: ModelChoice = (() => {
+  const { imgSize: _i, grid: _g, inChans: _a, outChans: _b, ...rest } = SMALL_CONFIG;
+  return rest;
+})();
 
 function positiveInt(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new TrainError(`${name} must be a positive integer, got ${JSON.stringify(v)}`);

@@ -33,15 +33,15 @@ export function register(program: Command): void {
     .option('--clip-norm <x>', 'global gradient-norm clip', num('clip-norm'), 1)
     .option('--validation-years <n>', 'final calendar years held out for validation', int('validation-years'), 1)
     .option('--samples-per-epoch <n>', 'a seeded subset of the training pairs per epoch (default: all)', int('samples-per-epoch'))
-    .option('--embed-dim <n>', 'SFNO embedding width', int('embed-dim'), 32)
-    .option('--layers <n>', 'SFNO blocks', int('layers'), 4)
-    .option('--scale-factor <n>', 'internal grid coarsening', int('scale-factor'), 1)
-    .option('--mlp-ratio <x>', 'MLP hidden width / embedding width', num('mlp-ratio'), 2)
+    .option('--embed-dim <n>', 'SFNO embedding width (default 32)', int('embed-dim'))
+    .option('--layers <n>', 'SFNO blocks (default 4)', int('layers'))
+    .option('--scale-factor <n>', 'internal grid coarsening (default 2)', int('scale-factor'))
+    .option('--mlp-ratio <x>', 'MLP hidden width / embedding width (default 2)', num('mlp-ratio'))
     .option('--no-mlp', 'no MLP in the blocks')
-    .option('--norm <kind>', 'instance_norm | layer_norm | none', 'instance_norm')
-    .option('--activation <kind>', 'gelu | relu | identity', 'gelu')
-    .option('--operator <kind>', 'driscoll-healy | diagonal', 'driscoll-healy')
-    .option('--pos-embed <kind>', 'latlon | lat | const | none', 'latlon')
+    .option('--norm <kind>', 'instance_norm (default) | layer_norm | none')
+    .option('--activation <kind>', 'gelu (default) | relu | identity')
+    .option('--operator <kind>', 'driscoll-healy (default) | diagonal')
+    .option('--pos-embed <kind>', 'lat (default) | latlon | const | none')
     .option('--no-big-skip', 'no big skip connection')
     .option('--no-residual', 'predict the next state itself rather than its change')
     .option('--threads <n>', 'intra-op threads', int('threads'))
@@ -72,18 +72,21 @@ export function register(program: Command): void {
         samplesPerEpoch: o.samplesPerEpoch as number | undefined,
         residual: o.residual as boolean,
         threads: o.threads as number | undefined,
-        model: {
-          embedDim: o.embedDim as number,
-          numLayers: o.layers as number,
-          scaleFactor: o.scaleFactor as number,
-          mlpRatio: o.mlpRatio as number,
-          useMlp: o.mlp as boolean,
-          normalization: o.norm as never,
-          activation: o.activation as never,
-          operatorType: o.operator as never,
-          posEmbed: o.posEmbed as never,
-          bigSkip: o.bigSkip as boolean,
-        },
+        // only the architecture options given on the command line; the rest are the small shipped configuration's
+        model: Object.fromEntries(
+          Object.entries({
+            embedDim: o.embedDim,
+            numLayers: o.layers,
+            scaleFactor: o.scaleFactor,
+            mlpRatio: o.mlpRatio,
+            useMlp: o.mlp === false ? false : undefined,
+            normalization: o.norm,
+            activation: o.activation,
+            operatorType: o.operator,
+            posEmbed: o.posEmbed,
+            bigSkip: o.bigSkip === false ? false : undefined,
+          }).filter(([, v]) => v !== undefined),
+        ),
       });
       let result;
       try {
