@@ -195,7 +195,8 @@ function analyse(dir: string, firstDay: number): void {
 async function ship(statePath: string, days: number): Promise<void> {
   const saved = loadState(statePath);
   const cfg = planetConfig();
-  const planet = new Planet(cfg, cfg.truth, 1);
+  // days = 0: ship the state at its own resolution (a run at another resolution truncates or zero-pads it)
+  const planet = new Planet(cfg, days === 0 ? { nlat: saved.lmax === 43 ? 64 : cfg.truth.nlat, lmax: saved.lmax, dt: saved.lmax === 43 ? 600 : cfg.truth.dt } : cfg.truth, 1);
   let s = planet.model.fresh(stateForModel(planet.model, saved).spec, 1);
   let t = saved.timeSeconds;
   s = await planet.advance(s, t, days * 86400, 24);
