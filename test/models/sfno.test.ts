@@ -212,3 +212,47 @@ test('bad configurations are rejected with the field named', () => {
   p.delete('decoder.0.weight');
   assert.throws(() => new Sfno(cfg).forward(g, p, g.input('x', 'float32', ['N', 1, 8, 16])), /decoder\.0\.weight' is missing/);
 });
+
+test('autodiff of the diagonal operator, layer norm across a grid change and lat embedding matches finite differences', async () => {
+  const cfg = resolveSfnoConfig({ imgSize: [12, 24], grid: 'equiangular', scaleFactor: 2, inChans: 2, outChans: 2, embedDim: 4, numLayers: 2,
+    operatorType: 'diagonal', normalization: 'layer_norm', activation: 'gelu', posEmbed: 'lat', bigSkip: true, useMlp: true, mlpRatio: 1.5 });
+  const model = new Sfno(cfg);
+  const values = initSfnoParameters(cfg, 21);
+  // non-trivial norm affines and embedding so that their gradients are exercised
+  for (const [n, v] of values) if (/norm|pos_embed|bias/.test(n)) for (let i = 0; i < v.length; i++) v[i] += 0.3 * Math.sin(1.7 * i + n.length);
+  const g = new Graph('fd');
+  const p = inputParameters(g, cfg);
+  const x = g.input('x', 'float32', [2, 2, 12, 24]);
+  const y = model.forward(g, p, x);
+  const loss = g.reduceSum(g.mul(g.mul(y, y), g.constant(Float32Array.from({ length: 12 * 24 }, (_, i) => 1 + 0.5 * Math.cos(i)), [12, 24])));
+  g.output('loss', loss);
+  const names = [...p.keys()];
+  grad(loss, names.map((n) => p.get(n)!)).forEach((t, i) => g.output(`g.${names[i]}`, t));
+  const exe = await compile(g, { threads: 1 });
+  const xs = Float32Array.from({ length: 2 * 2 * 12 * 24 }, (_, i) => Math.sin(0.3 * i) + 0.2 * Math.cos(0.11 * i * i));
+  const shapes = sfnoParameterShapes(cfg);
+  const run = async (vals: Map<string, Float32Array>) => {
+    const feeds: Record<string, { data: Float32Array; shape: number[] }> = { x: { data: xs, shape: [2, 2, 12, 24] } };
+    for (const n of names) feeds[n] = { data: vals.get(n)!, shape: shapes.get(n)! };
+    return exe.run(feeds);
+  };
+  const base = await run(values);
+  // per parameter: directional derivative along a fixed pseudo-random direction, central differences in float32
+  for (const n of names) {
+    const v0 = values.get(n)!;
+    const dir = Float32Array.from(v0, (_, i) => Math.sin(12.9898 * (i + 1) + n.length));
+    const gN = base[`g.${n}`].data as Float32Array;
+    let analytic = 0;
+    for (let i = 0; i < dir.length; i++) analytic += gN[i] * dir[i];
+    if (n.endsWith('filter.filter.bias')) {
+      assert.ok(Math.abs(analytic) < 1e-3, `${n}: removed by the layer norm, gradient ${analytic}`);
+      continue;
+    }
+    const eps = 1e-2;
+    const shifted = (s: number) => new Map([...values].map(([k, v]) => [k, k === n ? Float32Array.from(v, (a, i) => a + s * eps * dir[i]) : v]));
+    const lp = ((await run(shifted(1))).loss.data as Float32Array)[0];
+    const lm = ((await run(shifted(-1))).loss.data as Float32Array)[0];
+    const fd = (lp - lm) / (2 * eps);
+    assert.ok(Math.abs(fd - analytic) <= 2e-2 * Math.max(Math.abs(fd), 1e-3 * (base.loss.data as Float32Array)[0]), `${n}: finite difference ${fd} vs autodiff ${analytic}`);
+  }
+});
