@@ -42,7 +42,7 @@ async function timeIt(fn: () => Promise<unknown>, budget: number, maxRuns: numbe
 }
 
 /** GEMM rate of a chained 2048×256×256 MatMul (the engine suite's gemm_chain yardstick) at `threads`. */
-async function gemmRate(threads: number): Promise<number> {
+export async function gemmRate(threads: number): Promise<number> {
   const g = new Graph('sfno_bench_gemm');
   let h: Tensor = g.input('a', 'float32', [2048, 256]);
   const b = g.initializer('b', Float32Array.from({ length: 256 * 256 }, (_, i) => Math.sin(i) / 16), [256, 256]);
@@ -54,7 +54,7 @@ async function gemmRate(threads: number): Promise<number> {
   return (2 * 2048 * 256 * 256 * 8) / s / 1e9;
 }
 
-async function inferenceLine(name: string, config: SfnoConfig, batch: number, threads: number, gemm: number): Promise<object> {
+export async function inferenceLine(name: string, config: SfnoConfig, batch: number, threads: number, gemm: number): Promise<object> {
   const model = new Sfno(config);
   const g = new Graph(`sfno_bench_${name}`);
   const p = constantParameters(g, config, initSfnoParameters(config, 1));
@@ -88,7 +88,7 @@ async function inferenceLine(name: string, config: SfnoConfig, batch: number, th
  * Several steps per session call with the state kept in the graph in the internal layout (how an ensemble runs):
  * `steps` forecast steps of `batch` members, statics and season shared by the members.
  */
-async function rolloutLine(name: string, config: SfnoConfig, batch: number, steps: number, threads: number, gemm: number): Promise<object> {
+export async function rolloutLine(name: string, config: SfnoConfig, batch: number, steps: number, threads: number, gemm: number): Promise<object> {
   const model = new Sfno(config);
   const nProg = config.outChans;
   const nStat = config.inChans - nProg >= 2 ? 2 : 0;
@@ -127,7 +127,7 @@ async function rolloutLine(name: string, config: SfnoConfig, batch: number, step
   };
 }
 
-async function trainingLine(name: string, config: SfnoConfig, batch: number, threads: number, gemm: number): Promise<object> {
+export async function trainingLine(name: string, config: SfnoConfig, batch: number, threads: number, gemm: number): Promise<object> {
   const model = new Sfno(config);
   const shapes = sfnoParameterShapes(config);
   const [nlat, nlon] = config.imgSize;
