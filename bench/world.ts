@@ -1,10 +1,12 @@
 // Benchmark of the world layer's shallow-water physics on the forecast grid (64×128 Gauss, T42: lmax = mmax = 43,
-// float32, 600-s steps, one thread): member-steps per second for batches 1, 32 and 256, and cost per simulated day.
+// float32, 600-s steps, one thread): member-steps per second for batches 1, 32 and 256, and cost per simulated day;
+// plus the planet's physics (orography, tracer, forcing; 400-s steps) for 32 members.
 import { ShallowWaterModel } from '../src/world/swe.ts';
 import { stateFromCase, williamson2 } from '../src/world/cases.ts';
+import { Planet, planetConfig } from '../src/world/planet.ts';
 
 interface WorldBenchLine {
-  bench: 'world_swe_step';
+  bench: 'world_swe_step' | 'world_planet_step';
   grid: string;
   lmax: number;
   dtype: 'float32' | 'float64';
@@ -58,6 +60,40 @@ export async function benchWorld(): Promise<WorldBenchLine[]> {
       ms_per_step: Number(ms.toFixed(3)),
       member_steps_per_s: Number(rate.toFixed(1)),
       seconds_per_member_day: Number(((86400 / dt) / rate).toFixed(4)),
+      anchor_ms_per_step_one_state: 5.6,
+      compile_ms: Math.round(compileMs),
+    });
+  }
+  // the planet's physics on the forecast grid (orography, tracer, relaxation towards the seasonal equilibrium): the
+  // physics ensemble baseline, 32 members
+  {
+    const members = 32;
+    const cfg = planetConfig({ dtype: 'float32' });
+    const planet = new Planet(cfg, { nlat: 64, lmax: 43, dt: 400 }, 1);
+    let state = planet.initialState(0, members);
+    let t0 = performance.now();
+    state = await planet.advance(state, 0, 6 * 400, 6);
+    const compileMs = performance.now() - t0;
+    let steps = 0;
+    t0 = performance.now();
+    while (steps < 24 || performance.now() - t0 < 2000) {
+      state = await planet.advance(state, 0, 6 * 400, 6);
+      steps += 6;
+    }
+    const ms = (performance.now() - t0) / steps;
+    const rate = (members * 1000) / ms;
+    lines.push({
+      bench: 'world_planet_step',
+      grid: '64x128 legendre-gauss',
+      lmax: 43,
+      dtype: 'float32',
+      members,
+      steps_per_call: 6,
+      group_size: 8,
+      threads: 1,
+      ms_per_step: Number(ms.toFixed(3)),
+      member_steps_per_s: Number(rate.toFixed(1)),
+      seconds_per_member_day: Number((86400 / 400 / rate).toFixed(4)),
       anchor_ms_per_step_one_state: 5.6,
       compile_ms: Math.round(compileMs),
     });

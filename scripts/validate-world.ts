@@ -6,7 +6,7 @@
 //   npx tsx scripts/validate-world.ts chaos DIR/state.safetensors [days] [res]   twin runs 1 m apart in height
 //   npx tsx scripts/validate-world.ts analyse DIR [firstDay]     stationarity, eddy KE, jets, tracer extremes vs land
 //   npx tsx scripts/validate-world.ts ship DIR/state.safetensors [days]   run at the truth resolution, write data/planet/spun-up-state
-// res: "t42" (64×128, lmax 43, dt 600 s; default for these runs) or "truth" (the planet's default truth resolution).
+// res: "t42" (64×128, lmax 43, dt 400 s; default for these runs) or "truth" (the planet's default truth resolution).
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runWilliamson2, runWilliamson5, runWilliamson6 } from '../src/world/williamson.ts';
@@ -15,7 +15,7 @@ import { memberGrid, kineticEnergySplit, cellAreas } from '../src/world/diagnost
 import { loadState, saveState, stateForModel, SHIPPED_STATE_PATH } from '../src/world/truth.ts';
 
 const [cmd, ...args] = process.argv.slice(2);
-const T42 = { nlat: 64, lmax: 43, dt: 600 };
+const T42 = { nlat: 64, lmax: 43, dt: 400 };
 const resolution = (name?: string) => (name === 'truth' ? planetConfig().truth : T42);
 
 async function williamson(): Promise<void> {
@@ -196,7 +196,7 @@ async function ship(statePath: string, days: number): Promise<void> {
   const saved = loadState(statePath);
   const cfg = planetConfig();
   // days = 0: ship the state at its own resolution (a run at another resolution truncates or zero-pads it)
-  const planet = new Planet(cfg, days === 0 ? { nlat: saved.lmax === 43 ? 64 : cfg.truth.nlat, lmax: saved.lmax, dt: saved.lmax === 43 ? 600 : cfg.truth.dt } : cfg.truth, 1);
+  const planet = new Planet(cfg, days === 0 ? { nlat: saved.lmax === 43 ? 64 : cfg.truth.nlat, lmax: saved.lmax, dt: saved.lmax === 43 ? 400 : cfg.truth.dt } : cfg.truth, 1);
   let s = planet.model.fresh(stateForModel(planet.model, saved).spec, 1);
   let t = saved.timeSeconds;
   s = await planet.advance(s, t, days * 86400, 24);

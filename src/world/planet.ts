@@ -7,6 +7,7 @@ import { spectraFromGrid } from './cases.ts';
 import { earthFieldOnGrid, loadEarthFields, type EarthFields } from './earth.ts';
 import { keyFromSeed, normalFill } from '../engine/random.ts';
 import { createSht } from '../sphere/reference.ts';
+import { vorticityDivergenceSpectral } from '../sphere/operators.ts';
 
 /** Seconds in the planet's (no-leap) year. */
 export const YEAR_SECONDS = 365 * 86400;
@@ -24,6 +25,11 @@ export interface PlanetConfig {
   heightContrast: number;
   jetLatitude: number;
   jetWidth: number;
+  /**
+   * vorticity forcing: ζ and δ are relaxed (at the drag rate) towards the vorticity of zonal Gaussian jets of this
+   * peak speed (m/s) at the equilibrium jet latitude with e-folding half-width `jetWidth`; 0 = plain drag towards rest
+   */
+  jetSpeed: number;
   /** seasonal cycle: winter jets move equatorwards by this (degrees) and the contrast grows by this fraction */
   seasonalJetShift: number;
   seasonalContrast: number;
@@ -39,17 +45,18 @@ export interface PlanetConfig {
 }
 
 export const DEFAULT_PLANET: PlanetConfig = {
-  truth: { nlat: 96, lmax: 64, dt: 360 },
+  truth: { nlat: 96, lmax: 64, dt: 300 },
   dtype: 'float64',
-  meanDepth: 1000,
+  meanDepth: 2000,
   orographyScale: 0.08,
-  heightContrast: 800,
+  heightContrast: 300,
   jetLatitude: 45,
-  jetWidth: 4,
+  jetWidth: 5,
+  jetSpeed: 50,
   seasonalJetShift: 5,
   seasonalContrast: 0.3,
-  relaxationDays: 5,
-  dragDays: 30,
+  relaxationDays: 15,
+  dragDays: 7,
   tracerRelaxationDays: 4,
   hyperdiffusionHours: 3,
   hyperdiffusionOrder: 4,
@@ -76,7 +83,7 @@ export function planetConfig(partial: Partial<PlanetConfig> & { truth?: Partial<
   if ((21600 / c.truth.dt) % 1 !== 0) throw new RangeError(`planet config: truth.dt must divide 6 hours (21600 s), got ${c.truth.dt}`);
   if (c.dtype !== 'float32' && c.dtype !== 'float64') throw new RangeError(`planet config: dtype must be float32 or float64, got ${JSON.stringify(c.dtype)}`);
   for (const k of ['meanDepth', 'heightContrast', 'jetLatitude', 'jetWidth', 'relaxationDays', 'dragDays', 'tracerRelaxationDays', 'hyperdiffusionHours', 'hyperdiffusionOrder'] as const) pos(k, c[k]);
-  for (const k of ['orographyScale', 'seasonalJetShift', 'seasonalContrast'] as const) nonneg(k, c[k]);
+  for (const k of ['orographyScale', 'seasonalJetShift', 'seasonalContrast', 'jetSpeed'] as const) nonneg(k, c[k]);
   if (!Number.isInteger(c.seed)) throw new RangeError(`planet config: seed must be an integer, got ${c.seed}`);
   return c;
 }
@@ -92,6 +99,15 @@ export function equilibriumDepth(c: PlanetConfig, latDeg: number, timeSeconds: n
   const contrast = c.heightContrast * (1 + c.seasonalContrast * winter);
   const jet = c.jetLatitude - c.seasonalJetShift * winter;
   return c.meanDepth - (contrast / 2) * Math.tanh((Math.abs(latDeg) - jet) / c.jetWidth);
+}
+
+/** Equilibrium zonal wind (m/s) of the vorticity forcing at latitude φ (degrees) and time t. */
+export function equilibriumWind(c: PlanetConfig, latDeg: number, timeSeconds: number): number {
+  if (c.jetSpeed === 0) return 0;
+  const winter = northernWinter(timeSeconds) * (latDeg >= 0 ? 1 : -1);
+  const jet = c.jetLatitude - c.seasonalJetShift * winter;
+  const speed = c.jetSpeed * (1 + c.seasonalContrast * winter);
+  return speed * Math.exp(-(((Math.abs(latDeg) - jet) / c.jetWidth) ** 2));
 }
 
 /** A planet at one resolution: the shallow-water model with the planet's physics and its forcing. */
@@ -168,7 +184,15 @@ export class Planet {
     const lat = this.model.geometry.latitudesDeg;
     const depth = new Float64Array(o.nlat * o.nlon);
     for (let k = 0; k < o.nlat; k++) depth.fill(o.gravity * equilibriumDepth(this.config, lat[k], timeSeconds), k * o.nlon, (k + 1) * o.nlon);
-    const d = this.sht().forward({ data: depth, shape: [o.nlat, o.nlon] });
+    const sht = this.sht();
+    const d = sht.forward({ data: depth, shape: [o.nlat, o.nlon] });
+    let zetaEq: SweFloat | null = null;
+    if (this.config.jetSpeed > 0) {
+      const wind = new Float64Array(2 * o.nlat * o.nlon);
+      for (let k = 0; k < o.nlat; k++) wind.fill(equilibriumWind(this.config, lat[k], timeSeconds), k * o.nlon, (k + 1) * o.nlon);
+      const vd = vorticityDivergenceSpectral(sht, { data: wind, shape: [2, o.nlat, o.nlon] }, o.radius);
+      zetaEq = this.flatFromLM(vd.vorticity.re, vd.vorticity.im);
+    }
     const phiEq = this.flatFromLM(
       Float64Array.from(d.re, (v, i) => v + this.phisSpectra.re[i]),
       Float64Array.from(d.im, (v, i) => v + this.phisSpectra.im[i]),
@@ -182,6 +206,7 @@ export class Planet {
     for (let n = 0; n < N; n++)
       for (let c = 0; c < 2; c++) {
         out[(n * 2 + c) * F + 0] = phiEq[2 * n + c];
+        if (zetaEq) out[(n * 2 + c) * F + 1] = zetaEq[2 * n + c];
         out[(n * 2 + c) * F + ti] = t.mean[2 * n + c] + cs * t.cos[2 * n + c] + sn * t.sin[2 * n + c];
       }
     return out;

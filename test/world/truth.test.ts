@@ -13,7 +13,7 @@ import { parseTruthRunConfig, runTruth } from '../../src/world/truth.ts';
 
 const bin = new URL('../../bin/myriad.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'myriad-world-'));
-const config = JSON.stringify({ days: 1.5, start: 'rest', threads: 1, stepsPerCall: 12, planet: { truth: { nlat: 64, lmax: 43, dt: 600 } } });
+const config = JSON.stringify({ days: 1.5, start: 'rest', threads: 1, stepsPerCall: 18, planet: { truth: { nlat: 64, lmax: 43, dt: 400 } } });
 const configPath = join(dir, 'small.json');
 writeFileSync(configPath, config);
 
@@ -49,9 +49,9 @@ test('world run writes a truth store with CF coordinates and plausible fields; k
   }
   assert.equal(group.attrs.grid, 'legendre-gauss');
   assert.ok(typeof group.attrs.physics === 'object');
-  // plausible: free surface around the mean depth (1000 m) plus orography; tracer a temperature; land on the continents
+  // plausible: free surface around the mean depth (2000 m) plus orography; tracer a temperature; land on the continents
   const h = Array.from(a.height.data);
-  assert.ok(Math.min(...h) > 50 && Math.max(...h) < 2500, `height range ${Math.min(...h)}..${Math.max(...h)}`);
+  assert.ok(Math.min(...h) > 1000 && Math.max(...h) < 3500, `height range ${Math.min(...h)}..${Math.max(...h)}`);
   const T = Array.from(a.tracer.data);
   assert.ok(Math.min(...T) > 200 && Math.max(...T) < 320);
   const lf = Array.from(a.land_fraction.data);
