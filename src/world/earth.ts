@@ -121,6 +121,8 @@ export function loadEarthFields(path = EARTH_DATA_PATH): EarthFields {
   return out;
 }
 
+const shtCache = new Map<string, ReturnType<typeof createSht>>();
+
 /**
  * One field on a model grid (row 0 north), synthesised from its spectra truncated to degrees < `lmax` (default: the
  * grid's alias-free limit), with an optional smoothing factor per degree.
@@ -133,7 +135,12 @@ export function earthFieldOnGrid(
   smoothing?: (l: number) => number,
 ): Float64Array {
   const L = Math.min(earth.lmax, lmax ?? earth.lmax, grid.kind === 'legendre-gauss' ? grid.nlat : Math.floor((grid.nlat + 1) / 2), Math.floor(grid.nlon / 2) + 1);
-  const sht = createSht(grid, { lmax: L, mmax: L, norm: 'ortho', csphase: false });
+  const key = `${grid.kind}:${grid.nlat}:${grid.nlon}:${L}`;
+  let sht = shtCache.get(key);
+  if (!sht) {
+    sht = createSht(grid, { lmax: L, mmax: L, norm: 'ortho', csphase: false });
+    shtCache.set(key, sht);
+  }
   const src = earth.fields[name];
   const re = new Float64Array(L * L);
   const im = new Float64Array(L * L);

@@ -152,9 +152,11 @@ export class Planet {
     this.phisSpectra = { re: phis.re, im: phis.im };
   }
 
+  private shtCache: ReturnType<typeof createSht> | null = null;
+  /** The float64 reference SHT of the model's grid and truncation (tables built once). */
   private sht() {
     const o = this.model.options;
-    return createSht({ kind: o.grid, nlat: o.nlat, nlon: o.nlon }, { lmax: o.lmax, mmax: o.mmax, norm: 'ortho', csphase: false });
+    return (this.shtCache ??= createSht({ kind: o.grid, nlat: o.nlat, nlon: o.nlon }, { lmax: o.lmax, mmax: o.mmax, norm: 'ortho', csphase: false }));
   }
 
   /** Spectra of a scalar grid field as flat coefficients [N, 2] (the model's entries). */

@@ -13,7 +13,7 @@ import { parseTruthRunConfig, runTruth } from '../../src/world/truth.ts';
 
 const bin = new URL('../../bin/myriad.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'myriad-world-'));
-const config = JSON.stringify({ days: 1.5, start: 'rest', threads: 1, stepsPerCall: 18, planet: { truth: { nlat: 64, lmax: 43, dt: 400 } } });
+const config = JSON.stringify({ days: 1.5, start: 'rest', threads: 1, stepsPerCall: 6, planet: { truth: { nlat: 64, lmax: 43, dt: 400 } } });
 const configPath = join(dir, 'small.json');
 writeFileSync(configPath, config);
 
