@@ -8,8 +8,8 @@ import { vorticityDivergenceSpectral, windFromVorticityDivergence } from '../sph
 import type { ShallowWaterModel, SweState } from './swe.ts';
 
 export interface RealInitialOptions {
-  /** pressure level (hPa) selected on the vertical axis; default 500 */
-  levelHPa?: number;
+  /** pressure level (hPa) selected on the vertical axis; default 500; null for single-level files (no vertical axis) */
+  levelHPa?: number | null;
   /** variable names of the eastward and northward wind; default U, V */
   u?: string;
   v?: string;
@@ -61,7 +61,7 @@ export function bilinearRegrid(f: LatLonField, targetLat: ArrayLike<number>, tar
  * message naming the file, variable and problem.
  */
 export async function realInitialState(model: ShallowWaterModel, path: string, options: RealInitialOptions = {}): Promise<{ state: SweState; wind: { u: Float64Array; v: Float64Array }; height: Float64Array }> {
-  const level = options.levelHPa ?? 500;
+  const level = options.levelHPa === null ? null : (options.levelHPa ?? 500);
   const file = await openNetcdf(path);
   let uf: LatLonField;
   let vf: LatLonField;
@@ -73,10 +73,13 @@ export async function realInitialState(model: ShallowWaterModel, path: string, o
       for (const d of info.dims.slice(0, -2)) {
         const cv = file.vars[d];
         const units = String((cv?.attrs as Record<string, unknown> | undefined)?.units ?? '');
-        if (/pa$/i.test(units) || /^(lev|level|plev|pressure)$/i.test(d)) sel.vertical = { value: level, units: 'hPa' };
-        else sel[d] = { index: options.timeIndex ?? 0 };
+        if (/pa$/i.test(units) || /^(lev|level|plev|pressure)$/i.test(d)) {
+          if (level === null) throw new Error(`${path}: variable ${name} has a pressure axis ${d}; choose a level (levelHPa)`);
+          sel.vertical = { value: level, units: 'hPa' };
+        } else sel[d] = { index: options.timeIndex ?? 0 };
       }
-      if (info.dims.length > 2 && !('vertical' in sel)) throw new Error(`${path}: variable ${name} has dimensions (${info.dims.join(', ')}) but none is a pressure axis to select ${level} hPa on`);
+      if (level !== null && info.dims.length > 2 && !('vertical' in sel))
+        throw new Error(`${path}: variable ${name} has dimensions (${info.dims.join(', ')}) but none is a pressure axis to select ${level} hPa on (pass levelHPa: null for a single-level file)`);
       return sel;
     };
     uf = readLatLonField(file, options.u ?? 'U', { select: select(options.u ?? 'U'), units: 'm s-1' });

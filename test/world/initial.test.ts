@@ -33,6 +33,18 @@ test('500-hPa winds of nc4uvt.nc start a balanced run that lasts 10 days and con
   assert.ok(Math.abs(fluidVolume(model, g) - m0) / m0 <= 1e-12, 'mass conserved to 1e-12');
 });
 
+test('a NetCDF3 single-level file (uv300.nc, July) starts a balanced state with the southern winter jet', async () => {
+  const model = new ShallowWaterModel({ nlat: 32, nlon: 64, lmax: 22, dt: 600, dtype: 'float64', groupSize: 16 }, 1);
+  const { wind, height } = await realInitialState(model, fixture('uv300.nc'), { levelHPa: null, timeIndex: 1, meanHeight: 9000 });
+  const lat = model.geometry.latitudesDeg;
+  const zonal = (k: number) => wind.u.subarray(k * 64, (k + 1) * 64).reduce((a, b) => a + b, 0) / 64;
+  const shMid = lat.map((la, k) => (la < -20 && la > -50 ? zonal(k) : -Infinity)).reduce((a, b) => Math.max(a, b));
+  assert.ok(shMid > 20 && shMid < 70, `SH subtropical jet (zonal mean) ${shMid}`);
+  const rowMean = (k: number) => height.subarray(k * 64, (k + 1) * 64).reduce((a, b) => a + b, 0) / 64;
+  assert.ok(rowMean(16) - rowMean(31) > 200, 'height drops towards the south pole');
+  await assert.rejects(realInitialState(model, fixture('uv300.nc'), { levelHPa: 300 }), /none is a pressure axis/);
+});
+
 test('bilinear regridding reproduces a linear function of latitude and longitude', () => {
   const lat = Float64Array.from({ length: 10 }, (_, i) => 85 - i * 19);
   const lon = Float64Array.from({ length: 36 }, (_, j) => j * 10);
