@@ -166,6 +166,7 @@ export class Graph {
   private nextId = 0;
   private scalarCache = new Map<string, Tensor>();
   private namedConstants = new Map<string, Tensor>();
+  private arrayConstants = new WeakMap<HostData, Map<string, Tensor>>();
 
   constructor(readonly name = 'myriad') {}
 
@@ -217,9 +218,21 @@ export class Graph {
       throw new GraphError(`constant${name ? ` '${name}'` : ''}: ${arr.length} values do not fill shape ${formatShape(shape)} (${n})`);
     if (name !== undefined && (this.namedConstants.has(name) || this.inputs.has(name)))
       throw new GraphError(`initializer '${name}' is already defined`);
+    // the same typed array with the same shape is one initializer (e.g. SHT tables shared by several transforms)
+    const shapeKey = `${dt}:${shape.join(',')}`;
+    const reusable = name === undefined && !Array.isArray(data);
+    if (reusable) {
+      const hit = this.arrayConstants.get(arr)?.get(shapeKey);
+      if (hit) return hit;
+    }
     const t = this.newTensor(dt, shape);
     t.source = { kind: 'constant', data: arr, name };
     if (name !== undefined) this.namedConstants.set(name, t);
+    if (reusable) {
+      let byShape = this.arrayConstants.get(arr);
+      if (!byShape) this.arrayConstants.set(arr, (byShape = new Map()));
+      byShape.set(shapeKey, t);
+    }
     return t;
   }
 
