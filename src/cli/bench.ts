@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { BenchError, SUITES, runSuite, suiteAvailable } from '../../bench/index.ts';
 import { releaseSessions } from '../engine/runtime.ts';
+import { reportUserError } from './errors.ts';
 
 export interface BenchCliOptions {
   json?: boolean;
@@ -69,12 +70,7 @@ export function registerBenchCommand(program: Command): void {
       try {
         await runBenchCommand(suite, options);
       } catch (err) {
-        if (err instanceof BenchError) {
-          process.stderr.write(`myriad bench: ${err.message}\n`);
-          process.exitCode = 2;
-          return;
-        }
-        throw err;
+        reportUserError('bench', err, (e) => e instanceof BenchError);
       }
     });
 }

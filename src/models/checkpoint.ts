@@ -138,16 +138,20 @@ function toFloat32(name: string, t: NamedTensor, where: string): Float32Array {
   throw new CheckpointError(`${where}: tensor '${name}' has dtype ${t.dtype}, expected float32`);
 }
 
-/** Reads and validates a myriad checkpoint. */
-export function loadCheckpoint(path: string): Checkpoint {
-  const where = `checkpoint ${path}`;
-  let file;
+/** Reads a safetensors file, reporting format problems as CheckpointError. */
+function readWeightsFile(path: string): ReturnType<typeof loadSafetensors> {
   try {
-    file = loadSafetensors(path);
+    return loadSafetensors(path);
   } catch (e) {
     if (e instanceof SafetensorsError) throw new CheckpointError(e.message);
     throw e;
   }
+}
+
+/** Reads and validates a myriad checkpoint. */
+export function loadCheckpoint(path: string): Checkpoint {
+  const where = `checkpoint ${path}`;
+  const file = readWeightsFile(path);
   const m = file.metadata;
   if (m.format !== CHECKPOINT_FORMAT)
     throw new CheckpointError(`${where}: not a myriad SFNO checkpoint (metadata format = ${JSON.stringify(m.format)}, expected '${CHECKPOINT_FORMAT}'); a plain torch-harmonics state_dict loads with loadTorchWeights`);
@@ -180,13 +184,7 @@ export function loadCheckpoint(path: string): Checkpoint {
  */
 export function loadTorchWeights(path: string, config: SfnoConfig, prefix = ''): Map<string, Float32Array> {
   const where = `weights ${path}`;
-  let file;
-  try {
-    file = loadSafetensors(path);
-  } catch (e) {
-    if (e instanceof SafetensorsError) throw new CheckpointError(e.message);
-    throw e;
-  }
+  const file = readWeightsFile(path);
   const cfg = resolveSfnoConfig(config);
   const selected = new Map<string, NamedTensor>();
   for (const [k, v] of file.tensors) if (k.startsWith(prefix)) selected.set(k.slice(prefix.length), v);

@@ -549,16 +549,13 @@ export interface ReliabilityOptions extends ChartFrame {
   climatology?: number;
 }
 
-/** Reliability diagram: observed frequency against forecast probability, the diagonal, and a sharpness inset. */
-export function reliabilityDiagram(o: ReliabilityOptions): string {
-  const width = o.width ?? 560;
-  const colored = o.series.map((s, i) => ({ ...s, color: s.color ?? PALETTE[i % PALETTE.length]! }));
-  const entries: LegendEntry[] = colored.map((s) => ({ label: s.name, color: s.color, kind: 'line', marker: true }));
-  entries.push({ label: 'perfect reliability', color: '#777777', dash: '5 4', kind: 'line' });
-  if (o.climatology !== undefined) entries.push({ label: 'climatology', color: '#AAAAAA', dash: '2 3', kind: 'line' });
+/**
+ * The frame shared by charts on the unit square (reliability, ROC): a square plot as wide as the legend leaves room
+ * for (the height follows unless given), [0, 1] axes, a clip path and the dashed diagonal.
+ */
+function unitSquareChart(o: ChartFrame, width: number, entries: LegendEntry[], xLabel: string, yLabel: string) {
   const lw = legendWidth(entries) + 12;
   const te = titleExtra(o, width);
-  // Square plot: as wide as the legend leaves room for; the height follows unless given.
   const plotSize = Math.min(width - 84 - lw, o.height !== undefined ? o.height - 82 - te : Infinity);
   const height = o.height ?? Math.round(plotSize + 82 + te);
   const area: PlotArea = { left: 68, top: 34 + te, right: 68 + plotSize, bottom: 34 + te + plotSize };
@@ -567,8 +564,19 @@ export function reliabilityDiagram(o: ReliabilityOptions): string {
   const id = chartId(o);
   const out = openSvg(o, width, height);
   clipDef(out, id, area);
-  drawAxes(out, area, xs, ys, 'forecast probability', 'observed frequency');
+  drawAxes(out, area, xs, ys, xLabel, yLabel);
   out.push(`<line x1="${fmt(xs(0))}" y1="${fmt(ys(0))}" x2="${fmt(xs(1))}" y2="${fmt(ys(1))}" stroke="#777777" stroke-dasharray="5 4"/>`);
+  return { out, area, xs, ys, id, plotSize };
+}
+
+/** Reliability diagram: observed frequency against forecast probability, the diagonal, and a sharpness inset. */
+export function reliabilityDiagram(o: ReliabilityOptions): string {
+  const width = o.width ?? 560;
+  const colored = o.series.map((s, i) => ({ ...s, color: s.color ?? PALETTE[i % PALETTE.length]! }));
+  const entries: LegendEntry[] = colored.map((s) => ({ label: s.name, color: s.color, kind: 'line', marker: true }));
+  entries.push({ label: 'perfect reliability', color: '#777777', dash: '5 4', kind: 'line' });
+  if (o.climatology !== undefined) entries.push({ label: 'climatology', color: '#AAAAAA', dash: '2 3', kind: 'line' });
+  const { out, area, xs, ys, id, plotSize } = unitSquareChart(o, width, entries, 'forecast probability', 'observed frequency');
   if (o.climatology !== undefined && Number.isFinite(o.climatology)) {
     out.push(`<line x1="${fmt(area.left)}" y1="${fmt(ys(o.climatology))}" x2="${fmt(area.right)}" y2="${fmt(ys(o.climatology))}" stroke="#AAAAAA" stroke-dasharray="2 3"/>`);
   }
@@ -628,19 +636,7 @@ export function rocPlot(o: ChartFrame & { series: RocSeries[] }): string {
     kind: 'line',
   }));
   entries.push({ label: 'no skill', color: '#777777', dash: '5 4', kind: 'line' });
-  const lw = legendWidth(entries) + 12;
-  const te = titleExtra(o, width);
-  // Square plot: as wide as the legend leaves room for; the height follows unless given.
-  const plotSize = Math.min(width - 84 - lw, o.height !== undefined ? o.height - 82 - te : Infinity);
-  const height = o.height ?? Math.round(plotSize + 82 + te);
-  const area: PlotArea = { left: 68, top: 34 + te, right: 68 + plotSize, bottom: 34 + te + plotSize };
-  const xs = buildScale({ min: 0, max: 1, tickCount: 5 }, [], area.left, area.right);
-  const ys = buildScale({ min: 0, max: 1, tickCount: 5 }, [], area.bottom, area.top);
-  const id = chartId(o);
-  const out = openSvg(o, width, height);
-  clipDef(out, id, area);
-  drawAxes(out, area, xs, ys, 'false-alarm rate', 'hit rate');
-  out.push(`<line x1="${fmt(xs(0))}" y1="${fmt(ys(0))}" x2="${fmt(xs(1))}" y2="${fmt(ys(1))}" stroke="#777777" stroke-dasharray="5 4"/>`);
+  const { out, area, xs, ys, id } = unitSquareChart(o, width, entries, 'false-alarm rate', 'hit rate');
   out.push(`<g clip-path="url(#${id}-clip)">`);
   for (const s of colored) {
     // Sort points by FAR (then HR) so the curve runs left to right.

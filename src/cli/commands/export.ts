@@ -1,6 +1,7 @@
 // `myriad export`: writes chosen members, leads and statistics of a run to NetCDF-4 (CF-1.8, `ensemble`
 // dimension, time first so CDO reads it).
 import type { Command } from 'commander';
+import { reportUserError } from '../errors.ts';
 
 interface ExportFlags {
   run: string;
@@ -54,12 +55,7 @@ export function register(program: Command): void {
         });
         process.stdout.write(`wrote ${summary.file}: init ${summary.init}, ${summary.members} members, leads ${summary.leads.join(',')} h, variables ${summary.variables.join(', ')}\n`);
       } catch (err) {
-        if (err instanceof RangeError) {
-          process.stderr.write(`myriad export: ${err.message}\n`);
-          process.exitCode = 2;
-          return;
-        }
-        throw err;
+        reportUserError('export', err, (e) => e instanceof RangeError);
       }
     });
 }

@@ -2,6 +2,7 @@
 // work; progress (members done, member-steps/s, ETA) on a TTY, quiet in pipes. `--toy-setup DIR` writes test-model
 // checkpoints and an example config to try it.
 import type { Command } from 'commander';
+import { reportUserError } from '../errors.ts';
 
 interface ForecastFlags {
   output?: string;
@@ -174,12 +175,7 @@ export function register(program: Command): void {
           );
         }
       } catch (err) {
-        if (err instanceof ConfigError) {
-          process.stderr.write(`myriad forecast: ${err.message}\n`);
-          process.exitCode = 2;
-          return;
-        }
-        throw err;
+        reportUserError('forecast', err, (e) => e instanceof ConfigError);
       }
     });
 }

@@ -1,6 +1,7 @@
 // `myriad member`: regenerates one member of a run on demand (any of the model's channels), bit-identical to the
 // stored one; --verify compares with the store, --out writes it to NetCDF-4.
 import type { Command } from 'commander';
+import { reportUserError } from '../errors.ts';
 
 interface MemberFlags {
   run: string;
@@ -66,12 +67,7 @@ export function register(program: Command): void {
         const { releaseSessions } = await import('../../engine/runtime.ts');
         await releaseSessions();
       } catch (err) {
-        if (err instanceof ConfigError || err instanceof RangeError) {
-          process.stderr.write(`myriad member: ${err.message}\n`);
-          process.exitCode = 2;
-          return;
-        }
-        throw err;
+        reportUserError('member', err, (e) => e instanceof ConfigError || e instanceof RangeError);
       }
     });
 }

@@ -1,6 +1,7 @@
 // `myriad train`: trains an SFNO from scratch on a truth dataset (Zarr) with a seed; resumes an interrupted run in
 // the same output directory. Heavy modules load inside the action so `myriad --help` stays fast.
 import { type Command, InvalidArgumentError } from 'commander';
+import { reportUserError } from '../errors.ts';
 
 function int(name: string) {
   return (v: string): number => {
@@ -93,10 +94,7 @@ export function register(program: Command): void {
         result = await run;
       } catch (err) {
         // configuration and data problems are reported as one line naming the problem
-        const e = err as Error;
-        if (!['TrainError', 'DatasetError', 'CheckpointError', 'SfnoConfigError', 'SafetensorsError'].includes(e.name)) throw err;
-        console.error(`myriad train: ${e.message}`);
-        process.exitCode = 2;
+        reportUserError('train', err, (e) => ['TrainError', 'DatasetError', 'CheckpointError', 'SfnoConfigError', 'SafetensorsError'].includes(e.name));
         await releaseSessions();
         return;
       }
