@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .option('--clip-norm <x>', 'global gradient-norm clip', num('clip-norm'), 1)
     .option('--validation-years <n>', 'final calendar years held out for validation', int('validation-years'), 1)
     .option('--samples-per-epoch <n>', 'a seeded subset of the training pairs per epoch (default: all)', int('samples-per-epoch'))
-    .option('--embed-dim <n>', 'SFNO embedding width (default 32)', int('embed-dim'))
+    .option('--embed-dim <n>', 'SFNO embedding width (default 24)', int('embed-dim'))
     .option('--layers <n>', 'SFNO blocks (default 4)', int('layers'))
     .option('--scale-factor <n>', 'internal grid coarsening (default 2)', int('scale-factor'))
     .option('--mlp-ratio <x>', 'MLP hidden width / embedding width (default 2)', num('mlp-ratio'))
