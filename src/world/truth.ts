@@ -8,6 +8,7 @@ import {
   createZarrArray,
   createZarrGroup,
   createZarrStore,
+  openZarrGroup,
   flushZarr,
   openZarrArray,
   openZarrStore,
@@ -378,4 +379,75 @@ export async function writeClimate(storePath: string): Promise<{ months: number[
 export function readConfigFile(path: string): string {
   if (!existsSync(path)) throw new Error(`config file ${path} does not exist`);
   return readFileSync(path, 'utf8');
+}
+
+// ------------------------------------------------------------------ excerpts
+
+/** Noleap hours since 2000-01-01 of a calendar time "YYYY-MM-DDTHH[:MM][Z]" (29 February does not exist). */
+export function noleapHoursFromIso(iso: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::(\d{2}))?)?Z?$/.exec(iso.trim());
+  if (!m) throw new RangeError(`time ${JSON.stringify(iso)}: expected YYYY-MM-DDTHH[:MM]Z`);
+  const [year, month, day, hour, minute] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0)];
+  const lengths = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  if (month < 1 || month > 12 || day < 1 || day > lengths[month - 1] || hour > 23 || minute !== 0)
+    throw new RangeError(`time ${JSON.stringify(iso)}: not a whole hour of the noleap calendar${month === 2 && day === 29 ? ' (29 February does not exist in it)' : ''}`);
+  let doy = day - 1;
+  for (let k = 0; k < month - 1; k++) doy += lengths[k];
+  return ((year - 2000) * 365 + doy) * 24 + hour;
+}
+
+/**
+ * Copies the chosen times (noleap hours since 2000-01-01, each present in the source) of a truth store into a new
+ * store `out`: the same coordinates, statics, attributes and CF metadata, plus the climate group restricted to the
+ * calendar months of those times (other months NaN). Used to ship the demo's verifying truth in the repository.
+ */
+export async function writeTruthExcerpt(source: string, out: string, hours: number[]): Promise<{ times: number }> {
+  const src = await openZarrStore(source);
+  const time = (await readZarrArray(await openZarrArray(src, 'time'))).data as Float64Array;
+  const index = hours.map((h) => {
+    const i = time.indexOf(h);
+    if (i < 0) throw new RangeError(`truth excerpt: time ${h} h since 2000-01-01 is not in ${source} (${time[0]}..${time[time.length - 1]} h)`);
+    return i;
+  });
+  if (existsSync(out)) throw new Error(`truth excerpt: ${out} already exists; refusing to overwrite it`);
+  const { nlat, nlon } = FORECAST_GRID;
+  const group = await createZarrStore(out, { attrs: { ...src.attrs, excerpt_of: 'a myriad planet truth store (6-hourly); selected times only' } });
+  const copyCoord = async (name: string, data: Float64Array) => {
+    const a = await openZarrArray(src, name);
+    const b = await createZarrArray(group, name, { shape: [data.length], chunks: [data.length], dtype: 'float64', dims: [name], attrs: a.attrs, compressionLevel: 19 });
+    await writeZarrArray(b, { data, shape: [data.length] });
+  };
+  await copyCoord('time', Float64Array.from(index, (i) => time[i]));
+  for (const name of ['lat', 'lon']) await copyCoord(name, (await readZarrArray(await openZarrArray(src, name))).data as Float64Array);
+  for (const name of ['orography', 'land_fraction']) {
+    const a = await openZarrArray(src, name);
+    const b = await createZarrArray(group, name, { shape: [nlat, nlon], chunks: [nlat, nlon], dtype: 'float32', dims: ['lat', 'lon'], attrs: a.attrs, compressionLevel: 19 });
+    await writeZarrArray(b, await readZarrArray(a));
+  }
+  for (const name of ['u', 'v', 'height', 'tracer']) {
+    const a = await openZarrArray(src, name);
+    const b = await createZarrArray(group, name, { shape: [index.length, nlat, nlon], chunks: [1, nlat, nlon], dtype: 'float32', dims: ['time', 'lat', 'lon'], attrs: a.attrs, compressionLevel: 19 });
+    for (let k = 0; k < index.length; k++) {
+      const block = await readZarrRegion(a, [index[k], 0, 0], [1, nlat, nlon]);
+      await writeZarrRegion(b, [k, 0, 0], block);
+    }
+  }
+  let climate: ZarrGroup | undefined;
+  try {
+    climate = await openZarrGroup(src, 'climate');
+  } catch {
+    climate = undefined;
+  }
+  if (climate) {
+    const months = new Set(hours.map(noleapMonth));
+    const clim = await createZarrGroup(group, 'climate', { ...climate.attrs, months_kept: [...months].sort((a, b) => a - b).map((m) => m + 1) });
+    for (const name of ['u', 'v', 'height', 'tracer'])
+      for (const stat of ['mean', 'std', ...CLIMATE_PERCENTILES.map((q) => `p${q}`)]) {
+        const a = await openZarrArray(climate, `${name}_${stat}`);
+        const b = await createZarrArray(clim, `${name}_${stat}`, { shape: [12, nlat, nlon], chunks: [1, nlat, nlon], dtype: 'float32', dims: ['month', 'lat', 'lon'], attrs: a.attrs, compressionLevel: 19 });
+        for (const m of months) await writeZarrRegion(b, [m, 0, 0], await readZarrRegion(a, [m, 0, 0], [1, nlat, nlon]));
+      }
+  }
+  await flushZarr(group);
+  return { times: index.length };
 }

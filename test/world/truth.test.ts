@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openZarrArray, openZarrGroup, openZarrStore, readZarrArray } from '../../src/io/zarr.ts';
 import { loadSafetensors } from '../../src/io/safetensors.ts';
-import { parseTruthRunConfig, runTruth } from '../../src/world/truth.ts';
+import { noleapHoursFromIso, parseTruthRunConfig, runTruth } from '../../src/world/truth.ts';
 
 const bin = new URL('../../bin/myriad.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'myriad-world-'));
@@ -109,7 +109,33 @@ test('world run writes a truth store with CF coordinates and plausible fields; k
     assert.ok(p1.data[p] <= mean.data[p] + 1e-3 && mean.data[p] <= p99.data[p] + 1e-3);
   }
   assert.ok(Number.isNaN(mean.data[P]), 'February has no data');
+
+  // an excerpt keeps the chosen times bit for bit, the statics and the climate of their month
+  const excerpt = join(dir, 'excerpt.zarr');
+  const ex = spawnSync(process.execPath, [bin, 'world', 'excerpt', reference, '--out', excerpt, '--times', '2000-01-01T06Z,2000-01-01T12Z..2000-01-02T12Z/12h'], { encoding: 'utf8' });
+  assert.equal(ex.status, 0, ex.stderr);
+  const e = await readAll(excerpt);
+  assert.deepEqual(Array.from(e.arrays.time.data), [6, 12, 24, 36]);
+  assert.equal(e.arrays.time.attrs.calendar, 'noleap');
+  for (const name of ['u', 'height', 'tracer'])
+    [1, 2, 4, 6].forEach((ti, k) => assert.deepEqual(Array.from(e.arrays[name].data).slice(k * P, (k + 1) * P), Array.from(a[name].data).slice(ti * P, (ti + 1) * P), `${name} at time ${ti}`));
+  assert.deepEqual(Array.from(e.arrays.orography.data), Array.from(a.orography.data));
+  const ecg = await openZarrGroup(await openZarrStore(excerpt), 'climate');
+  const emean = (await readZarrArray(await openZarrArray(ecg, 'height_p99'))) as { data: Float32Array };
+  assert.deepEqual(Array.from(emean.data.subarray(0, P)), Array.from(p99.data.subarray(0, P)));
+  const missing = spawnSync(process.execPath, [bin, 'world', 'excerpt', reference, '--out', join(dir, 'bad.zarr'), '--times', '2000-01-05T00Z'], { encoding: 'utf8' });
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /not in/);
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('noleap calendar times: hours since 2000-01-01, no 29 February', () => {
+  assert.equal(noleapHoursFromIso('2000-01-01T00Z'), 0);
+  assert.equal(noleapHoursFromIso('2000-03-01T06Z'), (31 + 28) * 24 + 6);
+  assert.equal(noleapHoursFromIso('2001-01-15T00:00Z'), (365 + 14) * 24);
+  assert.throws(() => noleapHoursFromIso('2000-02-29T00Z'), /29 February/);
+  assert.throws(() => noleapHoursFromIso('2000-13-01T00Z'), /noleap/);
+  assert.throws(() => noleapHoursFromIso('yesterday'), /YYYY-MM-DD/);
 });
 
 test('truth run configs are checked with clear messages', () => {

@@ -1,6 +1,7 @@
 // `myriad world …`: run the planet and write truth datasets (resumable), per-month climate statistics of a truth store,
 // and preparation of the shipped Earth fields from the NCL sample files.
 import type { Command } from 'commander';
+import { reportUserError } from '../errors.ts';
 
 export function register(program: Command): void {
   const world = program.command('world').description('the planet: a shallow-water world whose truth is known exactly');
@@ -35,6 +36,31 @@ export function register(program: Command): void {
       const { writeClimate } = await import('../../world/truth.ts');
       const r = await writeClimate(store);
       console.log(`wrote ${store}/climate for months ${r.months.map((m) => m + 1).join(', ')}`);
+    });
+  world
+    .command('excerpt')
+    .description('copy chosen times (and the climate of their months) of a truth store into a new, smaller store')
+    .argument('<store>', 'truth Zarr store written by `myriad world run`')
+    .requiredOption('--out <store>', 'new Zarr store')
+    .requiredOption('--times <list>', 'comma-separated calendar times (noleap), each YYYY-MM-DDTHHZ or a range START..END/Nh (every N hours)')
+    .action(async (store: string, opts: { out: string; times: string }) => {
+      const { writeTruthExcerpt, noleapHoursFromIso } = await import('../../world/truth.ts');
+      try {
+      const hours: number[] = [];
+      for (const item of opts.times.split(',').map((x) => x.trim()).filter((x) => x)) {
+        const range = /^(.+)\.\.(.+)\/(\d+)h$/.exec(item);
+        if (range) {
+          const [a, b, every] = [noleapHoursFromIso(range[1]), noleapHoursFromIso(range[2]), Number(range[3])];
+          if (!(every > 0) || b < a) throw new Error(`--times: range ${item} must go forwards in steps of at least 1 h`);
+          for (let h = a; h <= b; h += every) hours.push(h);
+        } else hours.push(noleapHoursFromIso(item));
+      }
+      const unique = [...new Set(hours)].sort((x, y) => x - y);
+      const r = await writeTruthExcerpt(store, opts.out, unique);
+      console.log(`wrote ${opts.out}: ${r.times} times`);
+      } catch (e) {
+        reportUserError('world excerpt', e, (err) => err instanceof RangeError || /excerpt|does not exist|not a|zarr/i.test(err.message));
+      }
     });
   world
     .command('prepare-data')
