@@ -46,18 +46,18 @@ export function register(program: Command): void {
     .action(async (store: string, opts: { out: string; times: string }) => {
       const { writeTruthExcerpt, noleapHoursFromIso } = await import('../../world/truth.ts');
       try {
-      const hours: number[] = [];
-      for (const item of opts.times.split(',').map((x) => x.trim()).filter((x) => x)) {
-        const range = /^(.+)\.\.(.+)\/(\d+)h$/.exec(item);
-        if (range) {
-          const [a, b, every] = [noleapHoursFromIso(range[1]), noleapHoursFromIso(range[2]), Number(range[3])];
-          if (!(every > 0) || b < a) throw new Error(`--times: range ${item} must go forwards in steps of at least 1 h`);
-          for (let h = a; h <= b; h += every) hours.push(h);
-        } else hours.push(noleapHoursFromIso(item));
-      }
-      const unique = [...new Set(hours)].sort((x, y) => x - y);
-      const r = await writeTruthExcerpt(store, opts.out, unique);
-      console.log(`wrote ${opts.out}: ${r.times} times`);
+        const hours: number[] = [];
+        for (const item of opts.times.split(',').map((x) => x.trim()).filter((x) => x)) {
+          const range = /^(.+)\.\.(.+)\/(\d+)h$/.exec(item);
+          if (range) {
+            const [a, b, every] = [noleapHoursFromIso(range[1]), noleapHoursFromIso(range[2]), Number(range[3])];
+            if (!(every > 0) || b < a) throw new Error(`--times: range ${item} must go forwards in steps of at least 1 h`);
+            for (let h = a; h <= b; h += every) hours.push(h);
+          } else hours.push(noleapHoursFromIso(item));
+        }
+        const unique = [...new Set(hours)].sort((x, y) => x - y);
+        const r = await writeTruthExcerpt(store, opts.out, unique);
+        console.log(`wrote ${opts.out}: ${r.times} times`);
       } catch (e) {
         reportUserError('world excerpt', e, (err) => err instanceof RangeError || /excerpt|does not exist|not a|zarr/i.test(err.message));
       }
