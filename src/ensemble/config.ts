@@ -16,7 +16,8 @@ const perturbationSchema = z.discriminatedUnion('method', [
     method: z.literal('bred-vector'),
     amplitude: z.number().positive().default(0.35),
     cycles: positiveInt.default(3),
-    seedChannel: z.string().default('z500'),
+    /** default: the model kind's seed channel (registry `defaultSeedChannel`), else 'z500' */
+    seedChannel: z.string().optional(),
     boundDegrees: z.number().gt(0).lt(90).default(20),
   }).strict(),
   z.object({ method: z.literal('gaussian'), amplitude: z.number().positive().default(0.35), channels: z.array(z.string()).optional(), paired: z.boolean().default(true) }).strict(),
@@ -181,7 +182,13 @@ export function validateForecastConfig(input: unknown, baseDir = process.cwd()):
     channelCheck(`statistics.thresholds.${c}`, c);
     if (!cfg.channels.includes(c)) problems.push(`statistics.thresholds.${c}: channel ${show(c)} is not among the output channels (${cfg.channels.join(', ')})`);
   }
-  const spec = cfg.perturbation as PerturbationSpec;
+  let perturbation = cfg.perturbation;
+  if (perturbation.method === 'bred-vector' && perturbation.seedChannel === undefined) {
+    // the kind's default seed channel, keeping the schema's key order (config.json bytes)
+    const { method, amplitude, cycles, boundDegrees } = perturbation;
+    perturbation = { method, amplitude, cycles, seedChannel: kind?.defaultSeedChannel ?? 'z500', boundDegrees };
+  }
+  const spec = perturbation as PerturbationSpec;
   if (spec.method === 'bred-vector') channelCheck('perturbation.seedChannel', spec.seedChannel);
   if ((spec.method === 'gaussian' || spec.method === 'correlated') && spec.channels) spec.channels.forEach((c, i) => channelCheck(`perturbation.channels[${i}]`, c));
   const layout: EnsembleLayout = { checkpoints: cfg.model.checkpoints.length, perturbations: cfg.ensemble.perturbations, paired: isPaired(spec), control: cfg.ensemble.control };
@@ -195,6 +202,8 @@ export function validateForecastConfig(input: unknown, baseDir = process.cwd()):
   const ak = analysisKind(cfg.analyses.kind);
   if (!ak) problems.push(`analyses.kind: got ${show(cfg.analyses.kind)}; expected one of ${analysisKinds().map((k) => `'${k}'`).join(', ')}`);
   const analysesOptions: Record<string, unknown> = { ...cfg.analyses };
+  // paths in the analyses options (truth stores) are relative to the config file, like checkpoints
+  if (typeof analysesOptions.store === 'string' && analysesOptions.store.length > 0) analysesOptions.store = path.resolve(baseDir, analysesOptions.store);
   if (typeof analysesOptions.origin === 'string') {
     try {
       analysesOptions.origin = hoursFromIso(analysesOptions.origin, 'analyses.origin');
@@ -219,6 +228,7 @@ export function validateForecastConfig(input: unknown, baseDir = process.cwd()):
   return {
     ...cfg,
     analyses: analysesOptions as ForecastConfigParsed['analyses'],
+    perturbation,
     checkpointFiles,
     outputDir: path.resolve(baseDir, cfg.output),
     initHours,

@@ -1,11 +1,12 @@
 // Registry of forecast-model kinds and analysis sources the ensemble config can name: each kind checks its
-// checkpoint files (before any work) and loads them as ForecastModels. The test model is built in; the SFNO and
-// the physics (world) models register themselves here when they exist.
+// checkpoint files (before any work) and loads them as ForecastModels. Built in: the test model ("toy",
+// "toy-nature") and the planet's kinds from planet-kinds.ts ("sfno", "planet", "truth").
 import { existsSync, statSync } from 'node:fs';
 import type { Grid } from '../sphere/grid.ts';
 import {
   type AnalysisSource, type ForecastModel, type Hours, TOY_CHANNELS, ToyNatureRun, readToyCheckpoint, toyModelFromCheckpoint,
 } from './model.ts';
+import { planetKind, sfnoKind, truthKind } from './planet-kinds.ts';
 
 /** What a checkpoint file declares, read cheaply before any work starts. */
 export interface CheckpointInfo {
@@ -18,6 +19,8 @@ export interface CheckpointInfo {
 export interface ModelKind {
   kind: string;
   description: string;
+  /** The bred-vector seed channel when the config names none (default 'z500', the HENS choice). */
+  defaultSeedChannel?: string;
   /** Reads the file's header; throws an Error naming the file and the problem. */
   inspect(file: string): CheckpointInfo;
   load(file: string, options: { name: string; threads?: number }): Promise<ForecastModel>;
@@ -90,3 +93,7 @@ registerAnalysisKind({
     return new ToyNatureRun({ grid: info.grid, origin: options.origin as Hours, seed: options.seed as number | undefined, threads });
   },
 });
+
+registerModelKind(sfnoKind);
+registerModelKind(planetKind);
+registerAnalysisKind(truthKind);
