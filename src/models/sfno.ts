@@ -341,19 +341,41 @@ export class Sfno {
       }
       return t;
     };
-    let h = inputTerm(mat('encoder.0.weight'), E); // [W, E, N·H]
-    if (c.posEmbed !== 'none') h = this.addPosEmbed(g, h, P('pos_embed'));
+    // The encoder, the position embedding, the spectral transforms and the decoder are linear, so where a block
+    // changes grid (scale factor > 1) the full-resolution embedding of the first block is never formed: its
+    // forward transform runs on the input channels (shared channels and the embedding once, not per member) and
+    // the encoder mixes channels in spectral space. Likewise the last block's resampled residual is only seen by
+    // the decoder, which is applied to its spectrum before the synthesis (out channels instead of embed channels
+    // at full resolution). Same function, fewer full-resolution passes.
+    const last = c.numLayers - 1;
+    const changesGrid = (i: number) => {
+      const f = (i === 0 ? this.outer : this.inner).config.grid;
+      const v = (i === last ? this.outer : this.inner).config.grid;
+      return f.nlat !== v.nlat || f.nlon !== v.nlon;
+    };
+    const spectralIn = changesGrid(0);
+    const spectralOut = changesGrid(last);
+    let h: Tensor | null = null;
+    let X0: Packed | null = null;
+    if (spectralIn) X0 = this.spectralEncoder(g, p, x, shared, k);
+    else {
+      h = inputTerm(mat('encoder.0.weight'), E); // [W, E, N·H]
+      if (c.posEmbed !== 'none') h = this.addPosEmbed(g, h, P('pos_embed'));
+    }
+    let resSpectrum: Packed | null = null;
     for (let i = 0; i < c.numLayers; i++) {
       const fwdPlan = i === 0 ? this.outer : this.inner;
-      const invPlan = i === c.numLayers - 1 ? this.outer : this.inner;
+      const invPlan = i === last ? this.outer : this.inner;
       const b = `blocks.${i}`;
       const Hin = fwdPlan.config.grid.nlat;
       const Win = fwdPlan.config.grid.nlon;
       const Hout = invPlan.config.grid.nlat;
       const Wout = invPlan.config.grid.nlon;
-      const X = analysis(g, fwdPlan, g.reshape(h, [Win, -1, Hin])); // Bf = (E, N)
+      const X = i === 0 && X0 ? X0 : analysis(g, fwdPlan, g.reshape(h!, [Win, -1, Hin])); // Bf = (E, N)
       const scaleResidual = Hin !== Hout || Win !== Wout;
-      const res = scaleResidual ? g.reshape(synthesis(g, invPlan, X), [Wout, E, -1]) : h;
+      let res: Tensor | null = null;
+      if (scaleResidual && i === last && spectralOut) resSpectrum = X;
+      else res = scaleResidual ? g.reshape(synthesis(g, invPlan, X), [Wout, E, -1]) : h!;
       const Y = this.contract(g, fwdPlan, X, P(`${b}.filter.filter.weight`));
       let y = g.reshape(synthesis(g, invPlan, Y), [Wout, E, -1]);
       // a per-channel constant is removed exactly by instance and layer norm (both subtract the grid mean per
@@ -377,13 +399,60 @@ export class Sfno {
         }
       }
       y = this.norm(g, y, `${b}.norm1`, p, invPlan);
-      h = g.add(y, res);
+      h = res ? g.add(y, res) : y;
     }
     const dec = mat('decoder.0.weight');
-    if (!c.bigSkip) return g.matmul(dec, h);
-    const dx = g.slice(dec, [0], [E], [1]);
+    const dx = c.bigSkip ? g.slice(dec, [0], [E], [1]) : dec;
+    let out = g.matmul(dx, h!);
+    if (resSpectrum) {
+      // decoder(synthesis(X)) = synthesis(decoder · X)
+      const O = c.outChans;
+      out = g.add(out, g.reshape(synthesis(g, this.outer, this.mixChannels(g, this.inner, resSpectrum, dx, E)), [nlon, O, -1]));
+    }
+    if (!c.bigSkip) return out;
     const di = g.slice(dec, [E], [E + c.inChans], [1]);
-    return g.add(g.matmul(dx, h), inputTerm(di, c.outChans));
+    return g.add(out, inputTerm(di, c.outChans));
+  }
+
+  /** W [O, C] applied to the channels of packed blocks [g, nl, 2·(C, B)] → [g, nl, 2·(O, B)] (B = members, any size). */
+  private mixChannels(g: Graph, plan: ShtPlan, blocks: Packed, w: Tensor, C: number): Packed {
+    return blocks.map((blk, bi) => {
+      const b = plan.blocks[bi];
+      const rows = b.ms.length * b.ls.length * 2;
+      return g.reshape(g.matmul(w, g.reshape(blk, [rows, C, -1])), [b.ms.length, b.ls.length, -1]);
+    });
+  }
+
+  /**
+   * The first block's input spectrum without the full-resolution embedding: SHT of the per-member input channels,
+   * encoder applied per coefficient, plus (once for all members) the encoded shared channels and the embedding.
+   */
+  private spectralEncoder(g: Graph, p: Map<string, Tensor>, x: Tensor, shared: Tensor | null, k: number): Packed {
+    const c = this.config;
+    const E = c.embedDim;
+    const [nlat, nlon] = c.imgSize;
+    const plan = this.outer;
+    const w = g.reshape(p.get('encoder.0.weight')!, [E, c.inChans]);
+    const wx = k === c.inChans ? w : g.slice(w, [0], [k], [1]);
+    const X = this.mixChannels(g, plan, analysis(g, plan, g.reshape(x, [nlon, -1, nlat])), wx, k); // [g, nl, 2·(E, N)]
+    // per-coefficient offsets shared by the members: [g, nl, 2, E, 1] per block
+    let offset: Packed | null = null;
+    const addOffset = (o: Packed) => (offset = offset ? offset.map((t, i) => g.add(t, o[i])) : o);
+    if (shared) {
+      const ws = g.slice(w, [k], [c.inChans], [1]);
+      addOffset(this.mixChannels(g, plan, analysis(g, plan, shared), ws, c.inChans - k));
+    }
+    if (c.posEmbed !== 'none') {
+      const pe = g.add(g.constant(new Float32Array(nlon * nlat), [nlon, 1, 1, nlat]), this.gridParam(g, p.get('pos_embed')!, plan)); // [W, E, 1, H]
+      addOffset(analysis(g, plan, g.reshape(pe, [nlon, E, nlat])));
+    }
+    if (!offset) return X;
+    const off: Packed = offset;
+    return X.map((t, i) => {
+      const b = plan.blocks[i];
+      const shape = [b.ms.length, b.ls.length, 2, E];
+      return g.reshape(g.add(g.reshape(t, [...shape, -1]), g.reshape(off[i], [...shape, 1])), [b.ms.length, b.ls.length, -1]);
+    });
   }
 
   /** The network in torch-harmonics' layout: x [N, inChans, nlat, nlon] → [N, outChans, nlat, nlon]. */
