@@ -49,6 +49,7 @@ const METRIC_LABELS: Record<string, string> = {
   energy_score: 'energy score',
   control_rmse: 'RMSE of the control member',
   best_member_rmse: 'RMSE of the best member',
+  most_accurate_member_rmse: 'RMSE of the most accurate member (whole field)',
   outlier_fraction: 'outlier fraction',
   brier_score: 'Brier score',
   fair_brier_score: 'fair Brier score',

@@ -12,3 +12,6 @@ export * from './huge.ts';
 export * from './streaming.ts';
 export * from './tiles.ts';
 export * from './streamed.ts';
+export * from './events.ts';
+export * from './pass.ts';
+export * from './climate.ts';

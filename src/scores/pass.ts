@@ -1,0 +1,310 @@
+// One pass over all members of one forecast field (variable × init × lead), fed band by band (M, S) of any points:
+// every score that needs all members at a point (CRPS, ranks, events, EFI/SOT, σ-bins, sub-ensembles, energy score,
+// control/best member) accumulated in memory O(M + P) — independent of how many members a band holds at once.
+
+import { crpsSumsSorted } from './crps.ts';
+import { efiFromFractions, EFI_DEFAULT_EPS, percentileSorted, sotFromQuantiles, SOT_DEFAULT_EPS } from './efi.ts';
+import { checkLatitudeWeights, checkLength, checkPositiveInteger, gridPoints, type GridShape } from './grid.ts';
+import { BeyondTruthHistogram, SubEnsembleScores, type SubEnsembleDraws, type SubEnsembleOptions } from './huge.ts';
+import { rankOfTruth } from './ranks.ts';
+import { CLIMATE_PERCENTILES } from './streaming.ts';
+import { ProbabilityHistogram } from './events.ts';
+
+/** What a pass computes besides the always-on scores. */
+export interface FieldPassOptions {
+  grid: GridShape;
+  latWeights: Float64Array;
+  members: number;
+  /** Index of the unperturbed control member (control RMSE), if the ensemble has one. */
+  control?: number;
+  /** Number of per-point event thresholds supplied with each band (events "x > threshold"). */
+  eventThresholds?: number;
+  /** Whether each band comes with a (101, S) M-climate (EFI and SOT from the members). */
+  climate?: boolean;
+  efiEps?: number;
+  sotEps?: number;
+  /** σ-distance bin edges of the members-beyond-truth histogram (HENS Part II); default −∞, −4 … 4, ∞. */
+  sigmaEdges?: number[];
+  /** Sub-ensemble draws (bootstrapped sizes, HENS Part II); none by default. */
+  subEnsembles?: SubEnsembleDraws[];
+  subEnsembleOptions?: SubEnsembleOptions;
+  /** Uniform on [0, 1) by global point for rank ties (tiling-independent); none: ties are not broken. */
+  tieBreak?: (globalPoint: number) => number;
+  /** Keep per-point fields (ensemble mean, EFI, SOT) for spectra and maps. */
+  keepFields?: boolean;
+}
+
+/** Area-weighted results of one field. */
+export interface FieldPassResult {
+  members: number;
+  ensembleMeanMse: number;
+  ensembleVariance: number;
+  debiasedEnsembleMeanMse: number;
+  crpsSkill: number;
+  crpsSpread: number;
+  crpsFair: number;
+  crpsStandard: number;
+  /** Energy score with WB2's adjacent-pair spread (§2.7). */
+  energyScore: number;
+  energySkill: number;
+  energySpread: number;
+  /** sqrt(⟨(x_control − y)²⟩), NaN without a control. */
+  controlRmse: number;
+  /** RMSE of the member with the smallest area-mean squared error (`bestMember` in mean.ts). */
+  bestMemberRmse: number;
+  bestMember: number;
+  /** Unweighted rank counts 0..M. */
+  rankCounts: Float64Array;
+  outlierFraction: number;
+}
+
+export const DEFAULT_SIGMA_EDGES = [-Infinity, -4, -3, -2, -1, 0, 1, 2, 3, 4, Infinity];
+
+/** Index of the first element > x in an ascending array (= number of elements <= x). */
+export function countAtOrBelow(sorted: Float64Array, x: number, n = sorted.length): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first element >= x (= number of elements < x). */
+function countBelow(sorted: Float64Array, x: number, n = sorted.length): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Accumulates the member-based scores of one forecast field. Bands may cover any set of points in any order, each
+ * point exactly once; results equal the in-memory functions (`ensembleTimeStatistics`, `energyScore`, `bestMember`,
+ * `rankHistogram`, `membersBeyondTruth`, `efiField`, `sot`, `SubEnsembleScores`) to rounding.
+ */
+export class FieldPass {
+  readonly options: FieldPassOptions;
+  readonly points: number;
+  readonly members: number;
+  private readonly sums = new Float64Array(8);
+  private weightSum = 0;
+  private pointsAdded = 0;
+  private readonly memberSq: Float64Array;
+  private readonly adjacentSq: Float64Array;
+  private controlSq = 0;
+  readonly rankCounts: Float64Array;
+  readonly events: ProbabilityHistogram[];
+  readonly sigma: BeyondTruthHistogram;
+  readonly subEnsembles?: SubEnsembleScores;
+  readonly meanField?: Float64Array;
+  readonly efiField?: Float64Array;
+  readonly sotUpper?: Float64Array;
+  readonly sotLower?: Float64Array;
+  private readonly seen: Uint8Array;
+  private readonly scratch: Float64Array;
+  private readonly fractions = new Float64Array(CLIMATE_PERCENTILES);
+  private readonly climPoint = new Float64Array(CLIMATE_PERCENTILES);
+
+  constructor(options: FieldPassOptions) {
+    this.points = gridPoints(options.grid);
+    checkLatitudeWeights(options.latWeights, options.grid.nlat);
+    checkPositiveInteger('members', options.members);
+    if (options.control !== undefined && !(Number.isInteger(options.control) && options.control >= 0 && options.control < options.members)) {
+      throw new Error(`control must be a member index in [0, ${options.members - 1}], got ${options.control}`);
+    }
+    this.options = options;
+    this.members = options.members;
+    this.memberSq = new Float64Array(options.members);
+    this.adjacentSq = new Float64Array(Math.max(0, options.members - 1));
+    this.rankCounts = new Float64Array(options.members + 1);
+    this.events = Array.from({ length: options.eventThresholds ?? 0 }, () => new ProbabilityHistogram(options.members));
+    this.sigma = new BeyondTruthHistogram(options.sigmaEdges ?? DEFAULT_SIGMA_EDGES);
+    if (options.subEnsembles?.length) {
+      this.subEnsembles = new SubEnsembleScores(options.grid, options.latWeights, options.members, options.subEnsembles, options.subEnsembleOptions);
+    }
+    if (options.keepFields) {
+      this.meanField = new Float64Array(this.points).fill(Number.NaN);
+      if (options.climate) {
+        this.efiField = new Float64Array(this.points).fill(Number.NaN);
+        this.sotUpper = new Float64Array(this.points).fill(Number.NaN);
+        this.sotLower = new Float64Array(this.points).fill(Number.NaN);
+      }
+    }
+    this.seen = new Uint8Array(this.points);
+    this.scratch = new Float64Array(options.members);
+  }
+
+  /**
+   * Adds a band: `block` member-major (M, S) for the global points `pointIndex` (S, flattened lat·nlon + lon),
+   * `truth` (S); `thresholds` (T, S) event thresholds; `climate` (101, S) M-climate percentiles.
+   * A NaN member or truth throws an error naming the member and point.
+   */
+  addBand(block: ArrayLike<number>, pointIndex: ArrayLike<number>, truth: ArrayLike<number>, thresholds?: ArrayLike<number>, climate?: ArrayLike<number>): this {
+    const S = pointIndex.length;
+    const M = this.members;
+    const o = this.options;
+    const nlon = o.grid.nlon;
+    checkLength('band truth', truth, S, 'one value per band point');
+    checkLength('band block', block, M * S, `members*points = ${M}*${S}, member-major`);
+    const T = this.events.length;
+    if (T) checkLength('band thresholds', thresholds ?? [], T * S, `thresholds*points = ${T}*${S}`);
+    if (o.climate) checkLength('band climate', climate ?? [], CLIMATE_PERCENTILES * S, `101*points = 101*${S}, percentile-major`);
+    const v = this.scratch;
+    const ctl = o.control;
+    const s = this.sums;
+    for (let p = 0; p < S; p++) {
+      const g = pointIndex[p]!;
+      if (!(Number.isInteger(g) && g >= 0 && g < this.points)) throw new Error(`band point index ${g} is outside the ${this.points}-point grid`);
+      if (this.seen[g]) throw new Error(`point ${g} was already added to this field`);
+      this.seen[g] = 1;
+      const w = o.latWeights[Math.floor(g / nlon)]!;
+      const y = truth[p]!;
+      if (Number.isNaN(y)) throw new Error(`truth is NaN at point ${g} (row ${Math.floor(g / nlon)}, column ${g % nlon})`);
+      let sum = 0;
+      for (let m = 0; m < M; m++) {
+        const x = block[m * S + p]!;
+        if (Number.isNaN(x)) throw new Error(`member ${m} is NaN at point ${g} (row ${Math.floor(g / nlon)}, column ${g % nlon})`);
+        v[m] = x;
+        sum += x;
+        const d = x - y;
+        this.memberSq[m] += w * d * d;
+      }
+      for (let m = 0; m + 1 < M; m++) {
+        const d = v[m]! - v[m + 1]!;
+        this.adjacentSq[m] += w * d * d;
+      }
+      if (ctl !== undefined) this.controlSq += w * (v[ctl]! - y) * (v[ctl]! - y);
+      const mu = sum / M;
+      let ss = 0;
+      for (let m = 0; m < M; m++) {
+        const d = v[m]! - mu;
+        ss += d * d;
+      }
+      const variance = M > 1 ? ss / (M - 1) : 0;
+      const rank = rankOfTruth(v, y, o.tieBreak ? () => o.tieBreak!(g) : undefined);
+      this.rankCounts[rank] += 1;
+      v.sort();
+      const { absErrorSum, giniSum } = crpsSumsSorted(v, y);
+      const se = (y - mu) * (y - mu);
+      const skill = absErrorSum / M;
+      const spread = M > 1 ? (2 * giniSum) / (M * (M - 1)) : 0;
+      s[0] += w * se;
+      s[1] += w * variance;
+      s[2] += w * (M > 1 ? se - variance / M : Number.NaN);
+      s[3] += w * skill;
+      s[4] += w * spread;
+      s[5] += w * (skill - 0.5 * spread);
+      s[6] += w * (absErrorSum / M - giniSum / (M * M));
+      this.weightSum += w;
+      this.pointsAdded++;
+      // events x > threshold
+      for (let t = 0; t < T; t++) {
+        const thr = thresholds![t * S + p]!;
+        if (Number.isNaN(thr)) throw new Error(`event threshold ${t} is NaN at point ${g}`);
+        const e = M - countAtOrBelow(v, thr, M);
+        this.events[t]!.add(e, y > thr ? 1 : 0, w);
+      }
+      // members beyond the truth by σ-distance (membersBeyondTruth in huge.ts)
+      if (M > 1) {
+        const sd = Math.sqrt(variance);
+        const z = (y - mu) / sd;
+        const beyond = y >= mu ? M - countAtOrBelow(v, y, M) : countBelow(v, y, M);
+        this.sigma.add([z], [beyond], [w]);
+      }
+      if (this.meanField) this.meanField[g] = mu;
+      if (o.climate) {
+        const f = this.fractions;
+        const c = this.climPoint;
+        for (let j = 0; j < CLIMATE_PERCENTILES; j++) {
+          c[j] = climate![j * S + p]!;
+          f[j] = countAtOrBelow(v, c[j]!, M) / M;
+        }
+        const eps = o.efiEps ?? EFI_DEFAULT_EPS;
+        const efi = efiFromFractions(f, eps, eps > 0 ? c : undefined);
+        if (this.efiField) {
+          this.efiField[g] = efi;
+          const sotEps = o.sotEps ?? SOT_DEFAULT_EPS;
+          this.sotUpper![g] = sotFromQuantiles(c[99]!, c[90]!, percentileSorted(v, 90), sotEps);
+          this.sotLower![g] = sotFromQuantiles(c[1]!, c[10]!, percentileSorted(v, 10), sotEps);
+        }
+        s[7] += w * efi;
+      }
+    }
+    if (this.subEnsembles) {
+      // SubEnsembleScores takes contiguous point runs
+      let start = 0;
+      while (start < S) {
+        let end = start + 1;
+        while (end < S && pointIndex[end]! === pointIndex[end - 1]! + 1) end++;
+        const count = end - start;
+        const sub = new Float64Array(M * count);
+        for (let m = 0; m < M; m++) for (let k = 0; k < count; k++) sub[m * count + k] = block[m * S + start + k]!;
+        const y = new Float64Array(count);
+        for (let k = 0; k < count; k++) y[k] = truth[start + k]!;
+        this.subEnsembles.addTile(sub, y, pointIndex[start]!);
+        start = end;
+      }
+    }
+    return this;
+  }
+
+  /** Number of points added so far. */
+  get added(): number {
+    return this.pointsAdded;
+  }
+
+  /** Area-weighted results; every point of the grid must have been added. */
+  result(): FieldPassResult {
+    if (this.pointsAdded !== this.points) throw new Error(`FieldPass: ${this.pointsAdded} of ${this.points} points were added`);
+    const W = this.weightSum;
+    const M = this.members;
+    const s = this.sums;
+    let skill = 0;
+    let best = Infinity;
+    let bestMember = -1;
+    for (let m = 0; m < M; m++) {
+      const r = Math.sqrt(this.memberSq[m]! / W);
+      skill += r;
+      if (r < best) {
+        best = r;
+        bestMember = m;
+      }
+    }
+    skill /= M;
+    let spread = 0;
+    for (let m = 0; m + 1 < M; m++) spread += Math.sqrt(this.adjacentSq[m]! / W);
+    if (M > 1) spread /= M - 1;
+    let n = 0;
+    for (const c of this.rankCounts) n += c;
+    return {
+      members: M,
+      ensembleMeanMse: s[0]! / W,
+      ensembleVariance: s[1]! / W,
+      debiasedEnsembleMeanMse: s[2]! / W,
+      crpsSkill: s[3]! / W,
+      crpsSpread: s[4]! / W,
+      crpsFair: s[5]! / W,
+      crpsStandard: s[6]! / W,
+      energyScore: skill - 0.5 * spread,
+      energySkill: skill,
+      energySpread: spread,
+      controlRmse: this.options.control !== undefined ? Math.sqrt(this.controlSq / W) : Number.NaN,
+      bestMemberRmse: best,
+      bestMember,
+      rankCounts: this.rankCounts,
+      outlierFraction: (this.rankCounts[0]! + this.rankCounts[M]!) / n,
+    };
+  }
+
+  /** Area-mean EFI (NaN without a climate). */
+  meanEfi(): number {
+    return this.options.climate ? this.sums[7]! / this.weightSum : Number.NaN;
+  }
+}
