@@ -1,5 +1,11 @@
 // Throughput benchmark of the scores layer (src/scores): tile-wise CRPS + ranks and streaming statistics on a
-// large ensemble (default 1024 members × 64×128 points); returns JSON-able result lines.
+// large ensemble (default 1024 members × 64×128 points); and `myriad score`'s whole path on a 7,424-member store
+// (64×128 Gauss grid, one lead) in a child process, reporting its peak RSS and throughput. Returns JSON-able lines.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { latitudeWeights } from '../src/scores/grid.ts';
 import { FieldStatistics } from '../src/scores/streaming.ts';
 import { scoreTile, TiledEnsembleScores, tileRanges } from '../src/scores/tiles.ts';
@@ -44,7 +50,7 @@ function line(bench: ScoresBenchLine['bench'], members: number, points: number, 
  * points, combined into global area-weighted scores, and (2) streaming mean/variance, min/max, 3 exceedance
  * thresholds and 101 climate-percentile counts (EFI), fed in member batches of `batch`.
  */
-export async function benchScores(members = 1024, nlat = 64, nlon = 128, tilePoints = 256, batch = 64): Promise<ScoresBenchLine[]> {
+export async function benchScores(members = 1024, nlat = 64, nlon = 128, tilePoints = 256, batch = 64): Promise<Array<ScoresBenchLine | ScoreHugeLine>> {
   const points = nlat * nlon;
   const grid = { nlat, nlon };
   const lats = Array.from({ length: nlat }, (_, i) => 90 - (180 * (i + 0.5)) / nlat);
@@ -54,7 +60,7 @@ export async function benchScores(members = 1024, nlat = 64, nlon = 128, tilePoi
   for (let i = 0; i < ensemble.length; i++) ensemble[i] = u() + u() + u() - 1.5;
   const truth = new Float32Array(points);
   for (let p = 0; p < points; p++) truth[p] = u() + u() + u() - 1.5;
-  const lines: ScoresBenchLine[] = [];
+  const lines: Array<ScoresBenchLine | ScoreHugeLine> = [];
 
   // (1) Tile-wise CRPS + ranks; the tile copy from the member-major store is part of the cost.
   {
@@ -84,5 +90,107 @@ export async function benchScores(members = 1024, nlat = 64, nlon = 128, tilePoi
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     lines.push(line('scores_streaming_stats', members, points, seconds, `batch ${batch}; moments, min/max, 3 thresholds, 101-percentile counts + EFI (${efi[0]!.toFixed(3)})`));
   }
+  lines.push(...(await benchScoreHuge()));
   return lines;
+}
+
+/** One line of the whole-path benchmark. */
+export interface ScoreHugeLine {
+  bench: 'score_run_huge';
+  members: number;
+  points: number;
+  seconds: number;
+  member_points_per_s: number;
+  peak_rss_mib: number;
+  baseline_rss_mib: number;
+  write_seconds: number;
+  store_mib: number;
+  band_mib: number;
+  detail: string;
+}
+
+const HUGE = { members: 7424, memberBlock: 256, nlat: 64, nlon: 128, tileLat: 16 };
+
+/**
+ * Writes a synthetic 7,424-member store (29 × 256-member blocks, tiles of 16 × 128 points, members = truth + N(0, 1)
+ * + a member-dependent bias, so that nothing is calibrated) and a one-time truth store in a temporary directory,
+ * block by block; then runs `scoreRun` on it in a child process (band 64 MiB, sub-ensembles 50/100/500/1000/all with
+ * 10 resamples, 20 spectrum members) and reads the child's peak RSS. A second child that only loads the modules gives
+ * the baseline RSS of Node and the code.
+ */
+export async function benchScoreHuge(bandMiB = 64): Promise<ScoreHugeLine[]> {
+  const { gridGeometry } = await import('../src/sphere/grid.ts');
+  const { writeSyntheticMemberStore, writeTruthStore, noleapHours } = await import('../src/report/synthetic.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'myriad-bench-score-'));
+  try {
+    const grid = { kind: 'legendre-gauss' as const, nlat: HUGE.nlat, nlon: HUGE.nlon };
+    const geo = gridGeometry(grid);
+    const P = HUGE.nlat * HUGE.nlon;
+    const u = xorshift(777);
+    const normal = () => {
+      const a = Math.max(u(), 1e-12);
+      return Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * u());
+    };
+    const truth = Float32Array.from({ length: P }, (_, p) => 280 + 10 * Math.cos((geo.latitudes[Math.floor(p / HUGE.nlon)]! * 2)) + normal());
+    const t0 = performance.now();
+    await writeTruthStore(join(dir, 'truth.zarr'), {
+      time: [noleapHours(2023, 7, 1, 0)], lat: geo.latitudesDeg, lon: geo.longitudesDeg, variables: ['t2m'], field: () => truth,
+      climate: () => Float32Array.from(truth, (x) => x + 1.5), climatePercentiles: [95, 99],
+    });
+    await writeSyntheticMemberStore(join(dir, 'run'), {
+      grid, lat: geo.latitudesDeg, lon: geo.longitudesDeg, initHours: [Date.UTC(2023, 6, 1) / 3.6e6], leads: [0], members: HUGE.members,
+      memberBlock: HUGE.memberBlock, variables: ['t2m'], tileLat: HUGE.tileLat, control: true,
+      block: (_v, _i, _l, first, count) => {
+        const out = new Float32Array(count * P);
+        for (let k = 0; k < count; k++) {
+          const bias = 0.3 * Math.sin(first + k);
+          for (let p = 0; p < P; p++) out[k * P + p] = truth[p]! + bias + normal();
+        }
+        return out;
+      },
+    });
+    const writeSeconds = (performance.now() - t0) / 1000;
+    const storeBytes = Number(spawnSync('du', ['-sb', join(dir, 'run')], { encoding: 'utf8' }).stdout.split(/\s/)[0]);
+    const child = (mode: string) => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), mode, dir, String(bandMiB)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+      if (r.status !== 0) throw new Error(`score child (${mode}) failed: ${r.stderr.slice(-2000)}`);
+      return JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; maxRssKiB: number; records: number; crps: number };
+    };
+    const base = child('baseline');
+    const run = child('score');
+    return [{
+      bench: 'score_run_huge',
+      members: HUGE.members,
+      points: P,
+      seconds: Number(run.seconds.toFixed(2)),
+      member_points_per_s: Math.round((HUGE.members * P) / run.seconds),
+      peak_rss_mib: Math.round(run.maxRssKiB / 1024),
+      baseline_rss_mib: Math.round(base.maxRssKiB / 1024),
+      write_seconds: Number(writeSeconds.toFixed(2)),
+      store_mib: Math.round(storeBytes / 2 ** 20),
+      band_mib: bandMiB,
+      detail: `myriad score path: 1 init x 1 lead, ${HUGE.members / HUGE.memberBlock} blocks of ${HUGE.memberBlock}, tiles ${HUGE.tileLat}x${HUGE.nlon}; ${run.records} records; crps ${run.crps.toFixed(4)}`,
+    }];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Child-process entry: `scores.ts score|baseline DIR BAND_MIB` prints {seconds, maxRssKiB, records, crps}. */
+async function childMain(mode: string, dir: string, bandMiB: number): Promise<void> {
+  const { scoreRun } = await import('../src/report/evaluate.ts');
+  const t0 = performance.now();
+  let records = 0;
+  let crps = Number.NaN;
+  if (mode === 'score') {
+    const out = await scoreRun({ runDir: join(dir, 'run'), truth: join(dir, 'truth.zarr'), name: 'huge', bandBytes: bandMiB * 2 ** 20, resamples: 10, spectrumMembers: 20 });
+    records = out.records.length;
+    crps = out.records.find((r) => r.metric === 'crps')?.value ?? Number.NaN;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  process.stdout.write(`${JSON.stringify({ seconds, maxRssKiB: process.resourceUsage().maxRSS, records, crps })}\n`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && (process.argv[2] === 'score' || process.argv[2] === 'baseline')) {
+  await childMain(process.argv[2], process.argv[3]!, Number(process.argv[4]));
 }

@@ -108,7 +108,9 @@ export class FieldPass {
   readonly sotUpper?: Float64Array;
   readonly sotLower?: Float64Array;
   private readonly seen: Uint8Array;
-  private readonly scratch: Float64Array;
+  /** Point-major copy of a group of points' members. */
+  private readonly transposed: Float64Array;
+  private readonly group: number;
   private readonly fractions = new Float64Array(CLIMATE_PERCENTILES);
   private readonly climPoint = new Float64Array(CLIMATE_PERCENTILES);
 
@@ -138,7 +140,8 @@ export class FieldPass {
       }
     }
     this.seen = new Uint8Array(this.points);
-    this.scratch = new Float64Array(options.members);
+    this.group = Math.max(1, Math.min(64, Math.floor((1 << 19) / options.members)));
+    this.transposed = new Float64Array(this.group * options.members);
   }
 
   /**
@@ -156,10 +159,20 @@ export class FieldPass {
     const T = this.events.length;
     if (T) checkLength('band thresholds', thresholds ?? [], T * S, `thresholds*points = ${T}*${S}`);
     if (o.climate) checkLength('band climate', climate ?? [], CLIMATE_PERCENTILES * S, `101*points = 101*${S}, percentile-major`);
-    const v = this.scratch;
     const ctl = o.control;
     const s = this.sums;
-    for (let p = 0; p < S; p++) {
+    // points are handled in groups whose members are first copied point-major (contiguous per point): reading the
+    // member-major band point by point would stride over all of it once per point
+    const G = this.group;
+    const tbuf = this.transposed;
+    for (let p0 = 0; p0 < S; p0 += G) {
+    const gCount = Math.min(G, S - p0);
+    for (let m = 0; m < M; m++) {
+      const base = m * S + p0;
+      for (let k = 0; k < gCount; k++) tbuf[k * M + m] = block[base + k]!;
+    }
+    for (let p = p0; p < p0 + gCount; p++) {
+      const v = tbuf.subarray((p - p0) * M, (p - p0 + 1) * M);
       const g = pointIndex[p]!;
       if (!(Number.isInteger(g) && g >= 0 && g < this.points)) throw new Error(`band point index ${g} is outside the ${this.points}-point grid`);
       if (this.seen[g]) throw new Error(`point ${g} was already added to this field`);
@@ -169,9 +182,8 @@ export class FieldPass {
       if (Number.isNaN(y)) throw new Error(`truth is NaN at point ${g} (row ${Math.floor(g / nlon)}, column ${g % nlon})`);
       let sum = 0;
       for (let m = 0; m < M; m++) {
-        const x = block[m * S + p]!;
+        const x = v[m]!;
         if (Number.isNaN(x)) throw new Error(`member ${m} is NaN at point ${g} (row ${Math.floor(g / nlon)}, column ${g % nlon})`);
-        v[m] = x;
         sum += x;
         const d = x - y;
         this.memberSq[m] += w * d * d;
@@ -236,6 +248,7 @@ export class FieldPass {
         }
         s[7] += w * efi;
       }
+    }
     }
     if (this.subEnsembles) {
       // SubEnsembleScores takes contiguous point runs
