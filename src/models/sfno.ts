@@ -234,6 +234,11 @@ export interface SfnoBuildOptions {
    * ops for training graphs). Both are the same function.
    */
   gelu?: 'pattern' | 'op';
+  /**
+   * instance norm after the spectral convolution applied to the spectrum (default true: fewer passes over the
+   * grid) or on the grid points; the same function either way
+   */
+  spectralNorm?: boolean;
 }
 
 /**
@@ -249,6 +254,7 @@ export class Sfno {
   readonly dims: { h: number; w: number; modes: number };
   private readonly mlpLayout: 'hidden-last' | 'hidden-first';
   private readonly geluForm: 'pattern' | 'op';
+  private readonly spectralNorm: boolean;
 
   constructor(config: SfnoConfig, options: SfnoBuildOptions = {}) {
     this.config = resolveSfnoConfig(config);
@@ -258,6 +264,7 @@ export class Sfno {
     const groupSize = options.groupSize ?? 8;
     this.mlpLayout = options.mlpLayout ?? 'hidden-last';
     this.geluForm = options.gelu ?? 'pattern';
+    this.spectralNorm = options.spectralNorm ?? true;
     const dftChoice = options.dft ?? 'auto';
     const make = (grid: Grid, dft: 'auto' | 'direct' | 'factorised') =>
       new ShtPlan(grid, { lmax: modes, mmax: modes, norm: 'ortho', csphase: true, dtype: 'float32', groupSize, blockLayout: 'degree-major', dft });
@@ -378,12 +385,15 @@ export class Sfno {
       let res: Tensor | null = null;
       if (scaleResidual && i === last && spectralOut) resSpectrum = X;
       else res = scaleResidual ? g.reshape(synthesis(g, invPlan, X), [Wout, E, -1]) : h!;
-      const Y = this.contract(g, fwdPlan, X, P(`${b}.filter.filter.weight`));
+      let Y = this.contract(g, fwdPlan, X, P(`${b}.filter.filter.weight`));
+      // instance norm of a band-limited field is applied to its spectrum (statistics from spectral quadratic forms)
+      const normInSpectrum = c.normalization === 'instance_norm' && this.spectralNorm;
+      if (normInSpectrum) Y = this.spectralInstanceNorm(g, invPlan, Y, P(`${b}.norm0.weight`), P(`${b}.norm0.bias`));
       let y = g.reshape(synthesis(g, invPlan, Y), [Wout, E, -1]);
       // a per-channel constant is removed exactly by instance and layer norm (both subtract the grid mean per
       // member and channel), so the spectral bias only enters without a norm; its gradient is then exactly zero
       if (c.normalization === 'none') y = g.add(y, g.reshape(P(`${b}.filter.filter.bias`), [1, E, 1]));
-      y = this.norm(g, y, `${b}.norm0`, p, invPlan);
+      if (!normInSpectrum) y = this.norm(g, y, `${b}.norm0`, p, invPlan);
       y = this.act(g, y);
       if (c.useMlp) {
         // hidden activations as [W, N·H, hidden]: the bias then runs along the last axis, where onnxruntime fuses
@@ -488,6 +498,92 @@ export class Sfno {
     return g.reshape(g.add(x4, this.gridParam(g, pe, this.outer)), [nlon, E, -1]);
   }
 
+  /**
+   * Instance norm (per member and channel over the grid points, biased variance, eps 1e-6) of f = synthesis(Y),
+   * applied to Y: f's grid mean is a weighted sum of the m = 0 coefficients and its mean square a quadratic form
+   * Σ_m c_m Yᵐᵀ Gᵐ Yᵐ with the Gram matrices Gᵐ of the Legendre functions over the grid rows (c_0 = 1, else 2;
+   * the imaginary part at m = 0, which the synthesis ignores, is zeroed). (f − mean)·rstd·w + b is then the synthesis
+   * of Y·a plus a constant on the (0, 0) coefficient. Same function as the grid-point norm, on spectrum-sized data.
+   */
+  private spectralInstanceNorm(g: Graph, plan: ShtPlan, Y: Packed, weight: Tensor, bias: Tensor): Packed {
+    const E = this.config.embedDim;
+    const tabs = this.normTables(plan);
+    let mean: Tensor | null = null;
+    let square: Tensor | null = null;
+    const Ym = Y.map((blk, bi) => {
+      const b = plan.blocks[bi];
+      const t = tabs[bi];
+      const gsz = b.ms.length;
+      const nl = b.ls.length;
+      const y = t.mask ? g.reshape(g.mul(g.reshape(blk, [gsz, nl, 2, -1]), g.constant(t.mask, [gsz, 1, 2, 1])), [gsz, nl, -1]) : blk;
+      const q = g.mul(g.matmul(g.constant(t.gram, [gsz, nl, nl]), y), y); // [g, nl, 2·Bf]
+      const s = g.reduceSum(g.reshape(q, [gsz * nl * 2, -1]), [0], true); // [1, Bf]
+      square = square ? g.add(square, s) : s;
+      if (t.meanRow) {
+        const m = g.matmul(g.constant(t.meanRow, [1, gsz * nl * 2]), g.reshape(y, [gsz * nl * 2, -1])); // [1, Bf]
+        mean = mean ? g.add(mean, m) : m;
+      }
+      return y;
+    });
+    if (!mean || !square) throw new GraphError('SFNO: the spectral norm needs the m = 0 block and at least one degree');
+    const mean2 = g.reshape(mean, [E, -1]); // [E, N]
+    const variance = g.maximum(g.sub(g.reshape(square, [E, -1]), g.mul(mean2, mean2)), 0);
+    const a = g.mul(g.div(1, g.sqrt(g.add(variance, 1e-6))), g.reshape(weight, [E, 1])); // [E, N]
+    const shift = g.sub(g.reshape(bias, [E, 1]), g.mul(mean2, a)); // [E, N]
+    return Ym.map((blk, bi) => {
+      const b = plan.blocks[bi];
+      const t = tabs[bi];
+      const shape = [b.ms.length, b.ls.length, 2, E, -1];
+      let z = g.mul(g.reshape(blk, shape), a);
+      if (t.constantCoefficient) z = g.add(z, g.mul(g.constant(t.constantCoefficient, [b.ms.length, b.ls.length, 2, 1, 1]), shift));
+      return g.reshape(z, [b.ms.length, b.ls.length, -1]);
+    });
+  }
+
+  private normTableCache = new Map<ShtPlan, NormTables[]>();
+
+  /** Per block of `plan`: Gram matrices (× c_m / nlat), the mean weights and the (0, 0) unit field coefficient. */
+  private normTables(plan: ShtPlan): NormTables[] {
+    let out = this.normTableCache.get(plan);
+    if (out) return out;
+    const { nlat } = plan.config.grid;
+    out = plan.blocks.map((b) => {
+      const gsz = b.ms.length;
+      const nl = b.ls.length;
+      const symmetric = b.parity === 'even';
+      const rows = symmetric ? plan.nHalf : plan.nHalfAnti;
+      // north rows of the synthesis table; the south rows mirror them (± by parity), the equator row (odd nlat) once
+      const T = rows > 0 ? plan.blockTable('si', 0, b, rows, true) : new Float64Array(0);
+      const mult = (k: number) => (symmetric && nlat % 2 === 1 && k === rows - 1 ? 1 : 2);
+      const gram = new Float32Array(gsz * nl * nl);
+      const mi = b.ms.indexOf(0);
+      const meanRow = mi >= 0 && symmetric ? new Float32Array(gsz * nl * 2) : null;
+      const constantCoefficient = meanRow && b.ls[0] === 0 ? new Float32Array(gsz * nl * 2) : null;
+      const mask = mi >= 0 ? new Float32Array(gsz * 2).fill(1) : null;
+      if (mask) mask[mi * 2 + 1] = 0;
+      for (let i = 0; i < gsz; i++) {
+        const cm = b.ms[i] === 0 ? 1 : 2;
+        for (let j = 0; j < nl; j++) {
+          for (let j2 = 0; j2 < nl; j2++) {
+            let acc = 0;
+            for (let k = 0; k < rows; k++) acc += mult(k) * T[(i * nl + j) * rows + k] * T[(i * nl + j2) * rows + k];
+            gram[(i * nl + j) * nl + j2] = (cm * acc) / nlat;
+          }
+          if (meanRow && i === mi) {
+            let acc = 0;
+            for (let k = 0; k < rows; k++) acc += mult(k) * T[(i * nl + j) * rows + k];
+            meanRow[(i * nl + j) * 2] = acc / nlat;
+          }
+        }
+        // the (l = 0, m = 0) function is the constant T[0]: coefficient 1/T[0] synthesises the unit field
+        if (constantCoefficient && i === mi) constantCoefficient[i * nl * 2] = 1 / T[i * nl * rows];
+      }
+      return { gram, meanRow, constantCoefficient, mask };
+    });
+    this.normTableCache.set(plan, out);
+    return out;
+  }
+
   /** Instance or layer norm on [W, E, N·H] (statistics per member and channel over the grid, eps 1e-6). */
   private norm(g: Graph, y: Tensor, prefix: string, p: Map<string, Tensor>, plan: ShtPlan): Tensor {
     const kind = this.config.normalization;
@@ -550,6 +646,13 @@ export class Sfno {
       return g.reshape(g.matmul(Wb, xb), [b.ms.length, nl, -1]);
     });
   }
+}
+
+interface NormTables {
+  gram: Float32Array;
+  meanRow: Float32Array | null;
+  constantCoefficient: Float32Array | null;
+  mask: Float32Array | null;
 }
 
 function sameGrid(a: Grid, b: Grid): boolean {
