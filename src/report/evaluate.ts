@@ -610,7 +610,6 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
       const rec = (metric: string, value: number, extra: Record<string, string | number> = {}) => records.push({ ...keys, ...extra, metric, value });
       const mse = avg(acc.mse);
       const variance = avg(acc.variance);
-      rec('members', M);
       rec('rmse', Math.sqrt(mse));
       rec('spread', Math.sqrt(variance));
       rec('debiased_mse', avg(acc.debiased));
