@@ -372,6 +372,7 @@ export class Sfno {
       if (c.posEmbed !== 'none') h = this.addPosEmbed(g, h, P('pos_embed'));
     }
     let resSpectrum: Packed | null = null;
+    let lastShift: Tensor | null = null;
     for (let i = 0; i < c.numLayers; i++) {
       const fwdPlan = i === 0 ? this.outer : this.inner;
       const invPlan = i === last ? this.outer : this.inner;
@@ -410,12 +411,22 @@ export class Sfno {
           y = g.matmul(mat(`${b}.mlp.fwd.2.weight`), z);
         }
       }
-      y = this.norm(g, y, `${b}.norm1`, p, invPlan);
+      if (i === last && c.normalization === 'instance_norm') {
+        // the last norm's per-(channel, member) shift passes through the linear decoder: added to the few output
+        // channels instead of the embed channels at full resolution
+        const n1 = this.instanceNormParts(g, y, `${b}.norm1`, p, invPlan);
+        y = n1.scaled;
+        lastShift = n1.shift;
+      } else y = this.norm(g, y, `${b}.norm1`, p, invPlan);
       h = res ? g.add(y, res) : y;
     }
     const dec = mat('decoder.0.weight');
     const dx = c.bigSkip ? g.slice(dec, [0], [E], [1]) : dec;
     let out = g.matmul(dx, h!);
+    if (lastShift) {
+      const O = c.outChans;
+      out = g.reshape(g.add(g.reshape(out, [nlon, O, -1, nlat]), g.reshape(g.matmul(dx, lastShift), [1, O, -1, 1])), [nlon, O, -1]);
+    }
     if (resSpectrum) {
       // decoder(synthesis(X)) = synthesis(decoder · X)
       const O = c.outChans;
@@ -586,6 +597,15 @@ export class Sfno {
 
   /** Instance or layer norm on [W, E, N·H] (statistics per member and channel over the grid, eps 1e-6). */
   private norm(g: Graph, y: Tensor, prefix: string, p: Map<string, Tensor>, plan: ShtPlan): Tensor {
+    return this.gridNorm(g, y, prefix, p, plan, false) as Tensor;
+  }
+
+  /** Instance norm on [W, E, N·H] as x·a [W, E, N·H] and the shift b − mean·a [E, N] (to be added by the caller). */
+  private instanceNormParts(g: Graph, y: Tensor, prefix: string, p: Map<string, Tensor>, plan: ShtPlan): { scaled: Tensor; shift: Tensor } {
+    return this.gridNorm(g, y, prefix, p, plan, true) as { scaled: Tensor; shift: Tensor };
+  }
+
+  private gridNorm(g: Graph, y: Tensor, prefix: string, p: Map<string, Tensor>, plan: ShtPlan, split: boolean): Tensor | { scaled: Tensor; shift: Tensor } {
     const kind = this.config.normalization;
     if (kind === 'none') return y;
     const E = this.config.embedDim;
@@ -603,7 +623,9 @@ export class Sfno {
     if (kind === 'instance_norm') {
       // (x − mean)·rstd·w + b = x·a + (b − mean·a) with a = rstd·w: two passes over the grid
       const a = g.mul(rstd, g.reshape(wt, [1, E, 1, 1]));
-      z = g.add(g.mul(x4, a), g.sub(g.reshape(bs, [1, E, 1, 1]), g.mul(mean, a)));
+      const shift = g.sub(g.reshape(bs, [1, E, 1, 1]), g.mul(mean, a));
+      if (split) return { scaled: g.reshape(g.mul(x4, a), [W, E, -1]), shift: g.reshape(shift, [E, -1]) };
+      z = g.add(g.mul(x4, a), shift);
     } else {
       z = g.add(g.mul(g.mul(g.sub(x4, mean), rstd), this.gridParam(g, wt, plan)), this.gridParam(g, bs, plan));
     }
