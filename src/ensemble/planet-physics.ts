@@ -30,7 +30,8 @@ export interface PlanetCheckpoint {
   calibration?: Record<string, unknown>;
 }
 
-export const PLANET_CHECKPOINT_DEFAULTS = { dt: 400, stepsPerCall: 18 } as const;
+// 6 steps per call: the same speed as 18 or 54 at 64 members, about half the compile time of 18 (≈10 s per batch size, measured)
+export const PLANET_CHECKPOINT_DEFAULTS = { dt: 400, stepsPerCall: 6 } as const;
 
 /** Reads and checks a planet checkpoint; errors name the file and the field. */
 export function readPlanetCheckpoint(file: string): PlanetCheckpoint {
