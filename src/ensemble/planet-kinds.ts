@@ -118,7 +118,7 @@ export async function calibrateCheckpoint(o: CalibrateOptions): Promise<Calibrat
   if (o.kind === 'sfno') {
     const ck = loadCheckpoint(o.checkpoint);
     const grid = sfnoGrid(ck);
-    analyses = await TruthAnalyses.open(o.truth, grid, ck.channels.prognostic);
+    analyses = await TruthAnalyses.open(o.truth, grid, ck.channels.prognostic, '--truth');
     statics = await analyses.statics(ck.channels.statics);
     // the statics must be the ones the checkpoint was trained on: their mean and std are in its normalisation
     for (const [n, f] of statics) {
@@ -137,7 +137,7 @@ export async function calibrateCheckpoint(o: CalibrateOptions): Promise<Calibrat
   } else if (o.kind === 'planet') {
     const ck = readPlanetCheckpoint(o.checkpoint);
     model = new PlanetForecastModel({ planet: ck.planet, dt: ck.dt, stepsPerCall: ck.stepsPerCall, name, threads: o.threads });
-    analyses = await TruthAnalyses.open(o.truth, model.grid, model.channels);
+    analyses = await TruthAnalyses.open(o.truth, model.grid, model.channels, '--truth');
   } else {
     throw new Error(`--kind: got ${JSON.stringify(o.kind)}; expected 'sfno' or 'planet'`);
   }

@@ -96,8 +96,8 @@ export class TruthAnalyses implements AnalysisSource {
   ) {}
 
   /** Opens a store for a model's grid and channels; checks metadata and latitudes. */
-  static async open(store: string, grid: Grid, channels: readonly string[]): Promise<TruthAnalyses> {
-    const problems = checkTruthStore(store, grid, channels);
+  static async open(store: string, grid: Grid, channels: readonly string[], field = 'analyses.store'): Promise<TruthAnalyses> {
+    const problems = checkTruthStore(store, grid, channels, field);
     if (problems.length) throw new Error(problems.map(([f, m]) => `${f}: ${m}`).join('; '));
     const root = await openZarrStore(store);
     const timeArr = await openZarrArray(root, 'time');
@@ -108,7 +108,7 @@ export class TruthAnalyses implements AnalysisSource {
     const expected = gridGeometry(grid).latitudesDeg;
     for (let i = 0; i < grid.nlat; i++) {
       if (Math.abs(Number(lat[i]) - expected[i]) > 1e-3) {
-        throw new Error(`analyses.store: truth store ${store}: latitude ${i} is ${Number(lat[i]).toFixed(4)}°, the model's ${grid.kind} grid has ${expected[i].toFixed(4)}° (row 0 north)`);
+        throw new Error(`${field}: truth store ${store}: latitude ${i} is ${Number(lat[i]).toFixed(4)}°, the model's ${grid.kind} grid has ${expected[i].toFixed(4)}° (row 0 north)`);
       }
     }
     const index = new Map<number, number>();
