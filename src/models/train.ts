@@ -10,6 +10,7 @@ import { Trainer } from '../engine/train.ts';
 import { type NamedTensor, loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
 import { type ChannelLayout, type ChannelStats, CheckpointError, saveCheckpoint } from './checkpoint.ts';
 import {
+  DAYS_PER_YEAR,
   PROGNOSTIC_CHANNELS,
   SEASON_FEATURES,
   STATIC_CHANNELS,
@@ -43,6 +44,8 @@ export interface TrainOptions {
   clipNorm?: number;
   /** number of final calendar years held out for validation (default 1) */
   validationYears?: number;
+  /** a held-out period by date instead of whole years (takes precedence over validationYears) */
+  validationPeriod?: ValidationPeriod;
   /** predict the change of the normalised state (default true) */
   residual?: boolean;
   /** use at most this many training samples per epoch (a seeded subset, default all) */
@@ -96,12 +99,48 @@ function positive(v: unknown, name: string, allowZero = false): number {
   return v;
 }
 
-/** Splits consecutive 6-hourly pairs (t, t+1) into training and validation samples by calendar year. */
-export function splitSamples(data: TruthData, validationYears: number, stepHours = 6): { train: number[]; valid: number[]; validYears: number[] } {
+/** A held-out period by calendar date (noleap, "YYYY-MM-DD[THH]"): validation from `from`; from `testFrom` on, unused. */
+export interface ValidationPeriod {
+  from: string;
+  /** times at or after this are held out for testing: neither trained nor validated on */
+  testFrom?: string;
+}
+
+/** Noleap day number (year·365 + day of year + hour/24) of "YYYY-MM-DD[THH[:MM]][Z]". */
+export function noleapDayNumber(iso: string, what: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::(\d{2}))?)?Z?$/.exec(iso.trim());
+  const lengths = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  if (!m) throw new TrainError(`${what}: expected a date YYYY-MM-DD[THH], got ${JSON.stringify(iso)}`);
+  const [y, mo, d, h] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0)];
+  if (mo < 1 || mo > 12 || d < 1 || d > lengths[mo - 1] || h > 23) throw new TrainError(`${what}: ${JSON.stringify(iso)} is not a date of the noleap calendar`);
+  let doy = d - 1;
+  for (let k = 0; k < mo - 1; k++) doy += lengths[k];
+  return y * DAYS_PER_YEAR + doy + h / 24;
+}
+
+/**
+ * Splits consecutive 6-hourly pairs (t, t+1) into training and validation samples: by calendar year (the last
+ * `validation` years held out), or by a held-out period (validation from `from`, nothing used from `testFrom` on).
+ */
+export function splitSamples(data: TruthData, validation: number | ValidationPeriod, stepHours = 6): { train: number[]; valid: number[]; validYears: number[] } {
   const years = [...new Set(data.years)].sort((a, b) => a - b);
-  if (years.length <= validationYears)
-    throw new TrainError(`truth dataset ${data.path}: ${years.length} calendar year(s) (${years.join(', ')}) cannot hold out ${validationYears} for validation and keep some for training`);
-  const validYears = years.slice(years.length - validationYears);
+  const day = (t: number) => data.years[t] * DAYS_PER_YEAR + data.dayOfYear[t];
+  let isValid: (t: number) => boolean;
+  let isTest: (t: number) => boolean = () => false;
+  let validYears: number[];
+  if (typeof validation === 'number') {
+    if (years.length <= validation)
+      throw new TrainError(`truth dataset ${data.path}: ${years.length} calendar year(s) (${years.join(', ')}) cannot hold out ${validation} for validation and keep some for training`);
+    validYears = years.slice(years.length - validation);
+    isValid = (t) => validYears.includes(data.years[t]);
+  } else {
+    const from = noleapDayNumber(validation.from, 'validation period start');
+    const testFrom = validation.testFrom === undefined ? Infinity : noleapDayNumber(validation.testFrom, 'test period start');
+    if (!(testFrom > from)) throw new TrainError(`test period start ${validation.testFrom} must come after the validation start ${validation.from}`);
+    isValid = (t) => day(t) >= from - 1e-9;
+    isTest = (t) => day(t) >= testFrom - 1e-9;
+    validYears = [...new Set(Array.from(data.years).filter((_, t) => isValid(t) && !isTest(t)))];
+  }
   // times not written yet read as NaN (an unfinished truth run): pairs touching them are skipped
   const P = data.grid.nlat * data.grid.nlon;
   const complete = new Uint8Array(data.hours.length).fill(1);
@@ -118,8 +157,9 @@ export function splitSamples(data: TruthData, validationYears: number, stepHours
   const valid: number[] = [];
   for (let t = 0; t + 1 < data.hours.length; t++) {
     if (Math.abs(data.hours[t + 1] - data.hours[t] - stepHours) > 1e-6 || !complete[t] || !complete[t + 1]) continue;
-    const v0 = validYears.includes(data.years[t]);
-    const v1 = validYears.includes(data.years[t + 1]);
+    if (isTest(t) || isTest(t + 1)) continue;
+    const v0 = isValid(t);
+    const v1 = isValid(t + 1);
     if (v0 && v1) valid.push(t);
     else if (!v0 && !v1) train.push(t);
   }
@@ -189,7 +229,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
   const progress = new Progress(options.progress ?? Boolean(process.stderr.isTTY));
 
   const data = await loadTruth(options.data);
-  const { train, valid, validYears } = splitSamples(data, validationYears);
+  const { train, valid, validYears } = splitSamples(data, options.validationPeriod ?? validationYears);
   const layout: ChannelLayout = {
     prognostic: [...PROGNOSTIC_CHANNELS],
     statics: [...STATIC_CHANNELS],
@@ -211,7 +251,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
   const stepsPerEpoch = Math.floor(perEpoch / batchSize);
   if (stepsPerEpoch < 1) throw new TrainError(`batchSize ${batchSize} exceeds the ${perEpoch} training samples per epoch`);
   const totalSteps = epochs * stepsPerEpoch;
-  const fingerprint = JSON.stringify({ config, epochs, batchSize, lr, weightDecay, clipNorm, warmupSteps, validationYears, residual, perEpoch, seed: options.seed, data: data.hours.length });
+  const fingerprint = JSON.stringify({ config, epochs, batchSize, lr, weightDecay, clipNorm, warmupSteps, validationYears, ...(options.validationPeriod ? { validationPeriod: options.validationPeriod } : {}), residual, perEpoch, seed: options.seed, data: data.hours.length });
 
   const model = new Sfno(config);
   const P = nlat * nlon;
@@ -284,7 +324,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
           seed: options.seed,
           step: state.step,
           params: trainer.params() as Map<string, Float32Array>,
-          training: { epoch: rec.epoch, valLoss, trainLoss: rec.trainLoss, validationYears: validYears, data: data.path, batchSize, lr, epochs },
+          training: { epoch: rec.epoch, valLoss, trainLoss: rec.trainLoss, validationYears: validYears, ...(options.validationPeriod ? { validationPeriod: options.validationPeriod } : {}), trainingSamples: train.length, validationSamples: valid.length, data: data.path, batchSize, lr, epochs },
         });
       }
       saveResume();

@@ -43,6 +43,14 @@ test('samples split by calendar year; pairs across the year boundary are dropped
   truth.fields.get('tracer')![5 * 8 * 16 + 3] = NaN;
   assert.equal(splitSamples(truth, 1).train.length, train.length - 2);
   assert.ok(!splitSamples(truth, 1).train.includes(5) && !splitSamples(truth, 1).train.includes(4));
+  // a held-out period by date: validation from 2 January, a test period from 3 January 12 h (unused)
+  truth.fields.get('tracer')![5 * 8 * 16 + 3] = 0;
+  const period = splitSamples(truth, { from: '2001-01-02', testFrom: '2001-01-03T12' });
+  assert.deepEqual(period.valid, [52, 53, 54, 55, 56]);
+  assert.deepEqual(period.train, [...Array(51).keys()], "training pairs may now cross the year boundary");
+  assert.deepEqual(period.validYears, [2001]);
+  assert.throws(() => splitSamples(truth, { from: '2001-01-02', testFrom: '2001-01-01' }), /must come after/);
+  assert.throws(() => splitSamples(truth, { from: '2001-02-29' }), /noleap/);
   const p = permutation(10, 3, 1, 0);
   assert.deepEqual([...p].sort((a, b) => a - b), [...Array(10).keys()]);
   assert.deepEqual(permutation(10, 3, 1, 0), p);

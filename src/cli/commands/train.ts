@@ -33,6 +33,8 @@ export function register(program: Command): void {
     .option('--weight-decay <x>', 'AdamW decoupled weight decay', num('weight-decay'), 0.01)
     .option('--clip-norm <x>', 'global gradient-norm clip', num('clip-norm'), 1)
     .option('--validation-years <n>', 'final calendar years held out for validation', int('validation-years'), 1)
+    .option('--validation-from <date>', 'hold out times from this date (YYYY-MM-DD, noleap) for validation instead of whole years')
+    .option('--test-from <date>', 'with --validation-from: times from this date on are neither trained nor validated on (a test period)')
     .option('--samples-per-epoch <n>', 'a seeded subset of the training pairs per epoch (default: all)', int('samples-per-epoch'))
     .option('--embed-dim <n>', 'SFNO embedding width (default 24)', int('embed-dim'))
     .option('--layers <n>', 'SFNO blocks (default 4)', int('layers'))
@@ -70,6 +72,7 @@ export function register(program: Command): void {
         weightDecay: o.weightDecay as number,
         clipNorm: o.clipNorm as number,
         validationYears: o.validationYears as number,
+        validationPeriod: o.validationFrom ? { from: o.validationFrom as string, testFrom: o.testFrom as string | undefined } : undefined,
         samplesPerEpoch: o.samplesPerEpoch as number | undefined,
         residual: o.residual as boolean,
         threads: o.threads as number | undefined,
