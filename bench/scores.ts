@@ -114,11 +114,11 @@ const HUGE = { members: 7424, memberBlock: 256, nlat: 64, nlon: 128, tileLat: 16
 /**
  * Writes a synthetic 7,424-member store (29 × 256-member blocks, tiles of 16 × 128 points, members = truth + N(0, 1)
  * + a member-dependent bias, so that nothing is calibrated) and a one-time truth store in a temporary directory,
- * block by block; then runs `scoreRun` on it in a child process (band 64 MiB, sub-ensembles 50/100/500/1000/all with
- * 10 resamples, 20 spectrum members) and reads the child's peak RSS. A second child that only loads the modules gives
- * the baseline RSS of Node and the code.
+ * block by block; then runs `scoreRun` on it in a child process (sub-ensembles 50/100/500/1000/all with
+ * 10 resamples, 20 spectrum members) once per band size and reads each child's peak RSS (the band, not the member
+ * count, bounds the memory). A child that only loads the modules gives the baseline RSS of Node and the code.
  */
-export async function benchScoreHuge(bandMiB = 64): Promise<ScoreHugeLine[]> {
+export async function benchScoreHuge(bandsMiB: number[] = [64, 16]): Promise<ScoreHugeLine[]> {
   const { gridGeometry } = await import('../src/sphere/grid.ts');
   const { writeSyntheticMemberStore, writeTruthStore, noleapHours } = await import('../src/report/synthetic.ts');
   const dir = mkdtempSync(join(tmpdir(), 'myriad-bench-score-'));
@@ -151,14 +151,15 @@ export async function benchScoreHuge(bandMiB = 64): Promise<ScoreHugeLine[]> {
     });
     const writeSeconds = (performance.now() - t0) / 1000;
     const storeBytes = Number(spawnSync('du', ['-sb', join(dir, 'run')], { encoding: 'utf8' }).stdout.split(/\s/)[0]);
-    const child = (mode: string) => {
+    const child = (mode: string, bandMiB = 64) => {
       const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), mode, dir, String(bandMiB)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
       if (r.status !== 0) throw new Error(`score child (${mode}) failed: ${r.stderr.slice(-2000)}`);
       return JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; maxRssKiB: number; records: number; crps: number };
     };
     const base = child('baseline');
-    const run = child('score');
-    return [{
+    return bandsMiB.map((bandMiB) => {
+    const run = child('score', bandMiB);
+    return {
       bench: 'score_run_huge',
       members: HUGE.members,
       points: P,
@@ -170,7 +171,8 @@ export async function benchScoreHuge(bandMiB = 64): Promise<ScoreHugeLine[]> {
       store_mib: Math.round(storeBytes / 2 ** 20),
       band_mib: bandMiB,
       detail: `myriad score path: 1 init x 1 lead, ${HUGE.members / HUGE.memberBlock} blocks of ${HUGE.memberBlock}, tiles ${HUGE.tileLat}x${HUGE.nlon}; ${run.records} records; crps ${run.crps.toFixed(4)}`,
-    }];
+    };
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -318,6 +318,7 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
   const useStats = (options.useStatistics ?? true) && run.statistics;
   const notes: string[] = [];
   if (!run.membersStored && !run.statistics) throw new ScoreInputError(`run ${run.dir}: neither members nor statistics are stored; nothing to score`);
+  if (!useStats && !run.membersStored) throw new ScoreInputError(`run ${run.dir}: members are not stored, so the scores need the run's statistics (do not pass --no-statistics)`);
   if (!run.membersStored) notes.push(`${name}: members not stored; CRPS, ranks, spectra of members and HENS Part II diagnostics need them`);
   const variables = options.variables ?? run.channels;
   for (const v of variables) {

@@ -257,11 +257,15 @@ export class FieldPass {
         let end = start + 1;
         while (end < S && pointIndex[end]! === pointIndex[end - 1]! + 1) end++;
         const count = end - start;
-        const sub = new Float64Array(M * count);
-        for (let m = 0; m < M; m++) for (let k = 0; k < count; k++) sub[m * count + k] = block[m * S + start + k]!;
-        const y = new Float64Array(count);
-        for (let k = 0; k < count; k++) y[k] = truth[start + k]!;
-        this.subEnsembles.addTile(sub, y, pointIndex[start]!);
+        if (count === S) {
+          this.subEnsembles.addTile(block, truth, pointIndex[0]!); // the whole band is one run: no copy
+        } else {
+          const sub = new Float32Array(M * count);
+          for (let m = 0; m < M; m++) for (let k = 0; k < count; k++) sub[m * count + k] = block[m * S + start + k]!;
+          const y = new Float64Array(count);
+          for (let k = 0; k < count; k++) y[k] = truth[start + k]!;
+          this.subEnsembles.addTile(sub, y, pointIndex[start]!);
+        }
         start = end;
       }
     }
