@@ -387,18 +387,19 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
     return data;
   };
   // M-climate store
-  let mclim: { root: ZarrGroup; leads: Float64Array } | undefined;
+  let mclim: { root: ZarrGroup; byMonth: boolean; leads: Float64Array } | undefined;
   if (options.mclimate) {
     const path = resolve(options.mclimate);
     if (!existsSync(join(path, 'zarr.json'))) throw new ScoreInputError(`mclimate ${path}: not a Zarr store`);
     const root = await openZarrStore(path);
     if (root.attrs.myriad_format !== 'myriad-mclimate') throw new ScoreInputError(`mclimate ${path}: not a myriad M-climate store (myriad_format ${JSON.stringify(root.attrs.myriad_format)})`);
-    mclim = { root, leads: await readCoord(root, 'lead', `mclimate ${path}`) };
+    const byMonth = root.attrs.by === 'month';
+    mclim = { root, byMonth, leads: byMonth ? new Float64Array(0) : await readCoord(root, 'lead', `mclimate ${path}`) };
     const mlat = await readCoord(root, 'lat', `mclimate ${path}`);
     if (mlat.length !== nlat || mlat.some((x, i) => Math.abs(x - run.lat[i]!) > 1e-6)) throw new ScoreInputError(`grid mismatch: mclimate ${path} latitudes differ from run ${run.dir}`);
   }
-  const mclimField = async (v: string, lead: number): Promise<Float64Array> => {
-    const li = Array.from(mclim!.leads).indexOf(lead);
+  const mclimField = async (v: string, lead: number, valid: number): Promise<Float64Array> => {
+    const li = mclim!.byMonth ? monthOf(valid) : Array.from(mclim!.leads).indexOf(lead);
     if (li < 0) throw new ScoreInputError(`mclimate: no lead ${lead} h (leads: ${Array.from(mclim!.leads).join(', ')})`);
     let arr: ZarrArray;
     try {
@@ -406,7 +407,9 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
     } catch {
       throw new ScoreInputError(`mclimate: no array '${v}_climate'`);
     }
-    return Float64Array.from((await readZarrRegion(arr, [li, 0, 0, 0], [1, CLIMATE_PERCENTILES, nlat, nlon])).data as Float64Array);
+    const q = Float64Array.from((await readZarrRegion(arr, [li, 0, 0, 0], [1, CLIMATE_PERCENTILES, nlat, nlon])).data as Float64Array);
+    if (q.some(Number.isNaN)) throw new ScoreInputError(`mclimate: ${v}_climate has no values for ${mclim!.byMonth ? `calendar month ${li + 1} (no hindcasts valid in that month)` : `lead ${lead} h`}`);
+    return q;
   };
 
   // sub-ensemble draws (the same members at every point, init and lead)
@@ -505,7 +508,7 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
               eventKeys.push(`> ${thr}`);
             }
           }
-          const mcl = mclim ? await mclimField(v, lead) : undefined;
+          const mcl = mclim ? await mclimField(v, lead, valid) : undefined;
           const tieKey = streamKey(options.seed ?? 0, vi, ii, li);
           const tieBuf = new Float64Array(1);
           const pass = new FieldPass({

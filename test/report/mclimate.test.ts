@@ -23,7 +23,7 @@ process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 const P = TEST_GRID.nlat * TEST_GRID.nlon;
 const INITS = ['2024-01-02T00:00Z', '2024-01-02T12:00Z', '2024-01-03T00:00Z'];
 
-/** numpy.percentile(x, k) with the default linear rule, written out independently. */
+/** numpy.percentile(x, k) with the default linear rule, written out independently (equal to rounding). */
 function numpyPercentile(x: number[], k: number): number {
   const s = [...x].sort((a, b) => a - b);
   const h = ((s.length - 1) * k) / 100;
@@ -31,6 +31,7 @@ function numpyPercentile(x: number[], k: number): number {
   return i + 1 < s.length ? s[i]! + (h - i) * (s[i + 1]! - s[i]!) : s[i]!;
 }
 
+const near = (got: number, want: number, what: string) => assert.ok(Math.abs(got - want) <= 1e-12 * Math.abs(want), `${what}: ${got} vs ${want}`);
 let runDir = '';
 const storePath = path.join(tmp, 'mclim.zarr');
 
@@ -54,7 +55,7 @@ test('mclimate from a hindcast config: per-lead percentiles of all hindcast memb
     for (let p = 0; p < P; p += 13) {
       const sample: number[] = [];
       for (let i = 0; i < ni; i++) for (let m = 0; m < M; m++) sample.push(x[((i * nl + l) * M + m) * P + p]!);
-      for (const k of [0, 1, 10, 50, 90, 99, 100]) assert.equal(clim.data[(l * 101 + k) * P + p], numpyPercentile(sample, k), `lead ${l} point ${p} percentile ${k}`);
+      for (const k of [0, 1, 10, 50, 90, 99, 100]) near(clim.data[(l * 101 + k) * P + p] as number, numpyPercentile(sample, k), `lead ${l} point ${p} percentile ${k}`);
     }
   }
 });
@@ -102,6 +103,24 @@ test('scoreRun --mclimate: EFI of the members against the M-climate and SOT maps
   assert.equal(out.maps.filter((m) => m.name === 'sot').length, nl);
   // a store that is not an M-climate is refused by name
   await assert.rejects(scoreRun({ runDir, truth, mclimate: truth, variables: ['t2m'] }), (e: Error) => e instanceof ScoreInputError && /not a myriad M-climate store/.test(e.message));
+});
+
+test('mclimate by calendar month pools every lead and init valid in the month; score picks the valid month', async () => {
+  const byMonth = path.join(tmp, 'mclim-month.zarr');
+  const s = await buildMclimate({ source: runDir, out: byMonth, by: 'month' });
+  assert.deepEqual(s.months, [0]);
+  const run = await openZarrStore(path.join(runDir, 'store.zarr'));
+  const members = await readZarrArray(await openZarrArray(run, 'tcwv'));
+  const [ni, nl, M] = members.shape as [number, number, number];
+  const clim = (await readZarrArray(await openZarrArray(await openZarrStore(byMonth), 'tcwv_climate'))).data as Float64Array;
+  assert.equal(clim.length, 12 * 101 * P);
+  for (let p = 0; p < P; p += 17) {
+    const sample = Array.from({ length: ni * nl * M }, (_, k) => (members.data as Float32Array)[k * P + p]!);
+    for (const k of [0, 5, 50, 95, 100]) near(clim[k * P + p]!, numpyPercentile(sample, k), `January point ${p} percentile ${k}`);
+    assert.ok(Number.isNaN(clim[(101 + 50) * P + p]!), 'February has no hindcasts');
+  }
+  const out = await scoreRun({ runDir, truth: path.join(tmp, 'truth.zarr'), mclimate: byMonth, variables: ['t2m'], subEnsembleSizes: [], spectrumMembers: 2 });
+  assert.equal(out.maps.filter((m) => m.name === 'efi').length, nl);
 });
 
 test('myriad mclimate refuses an existing output and a missing source, naming them', () => {
