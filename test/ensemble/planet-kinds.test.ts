@@ -3,6 +3,7 @@
 // model's own Planet.advance, config refusals naming the field, and calibration against an independent RMSE.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -151,6 +152,8 @@ test('calibration: the SFNO with zero weights (persistence) has the RMSE compute
   const arr = await createZarrArray(await openZarrStore(other), 'orography', { shape: [64, 128], chunks: [64, 128], dtype: 'float32', dims: ['lat', 'lon'], overwrite: true });
   await writeZarrArray(arr, { data: oro.map((v) => v * 2), shape: [64, 128] });
   await assert.rejects(calibrateCheckpoint({ kind: 'sfno', checkpoint: persistence, truth: other, inits: 1 }), /static field 'orography'.*is not the one checkpoint/);
+  // an init whose verifying analysis is past the store's end is refused before any work, naming the time and the range
+  await assert.rejects(calibrateCheckpoint({ kind: 'sfno', checkpoint: persistence, truth: store, inits: ['2001-01-11T00:00Z'] }), /no analysis at 2001-01-13T00:00Z; the store holds 2001-01-10T00:00Z to 2001-01-12T00:00Z/);
   // default inits: 00-UTC times of the store's last year with a 48-h verifying analysis
   assert.deepEqual(defaultCalibrationInits(await TruthAnalyses.open(store, GRID, CHANNELS), 1).map(isoFromHours), ['2001-01-10T00:00Z']);
 });
@@ -171,6 +174,25 @@ test('calibration of a persistence ForecastModel: measureRmse over two inits is 
     }
     assert.ok(Math.abs(r[c] - Math.sqrt(mse)) < 1e-9 * Math.sqrt(mse), `channel ${c}`);
   }
+});
+
+test('myriad calibrate writes the calibration file the sfno kind reads; bad flags exit 2 naming the flag', { timeout: 120_000 }, () => {
+  const bin = new URL('../../bin/myriad.js', import.meta.url).pathname;
+  const run = (...args: string[]) => spawnSync(process.execPath, [bin, 'calibrate', ...args], { encoding: 'utf8', cwd: tmp });
+  const persistence = path.join(tmp, 'persistence.safetensors');
+  const out = path.join(tmp, 'persistence.cal.json');
+  const ok = run('--kind', 'sfno', '--checkpoint', 'persistence.safetensors', '--truth', 'truth.zarr', '--inits', '2001-01-10T00:00Z', '--out', out, '--threads', '1', '--json');
+  assert.equal(ok.status, 0, ok.stderr);
+  const written = JSON.parse(fs.readFileSync(out, 'utf8'));
+  assert.equal(written.format, 'myriad-calibration');
+  assert.equal(written.checkpoint, 'persistence.safetensors');
+  assert.equal(written.truth.store, store);
+  assert.deepEqual(Object.keys(written.rmse48h), CHANNELS);
+  assert.deepEqual(Object.keys(written.statics.fields), ['orography', 'land_fraction']);
+  assert.equal(JSON.parse(ok.stdout).file, out);
+  const embed = run('--kind', 'sfno', '--checkpoint', persistence, '--truth', store, '--embed');
+  assert.equal(embed.status, 2);
+  assert.match(embed.stderr, /myriad calibrate: --embed: only planet checkpoints/);
 });
 
 // ------------------------------------------------------------------------------------------------ config refusals

@@ -39,6 +39,16 @@ export function register(program: Command): void {
     .option('--threads <n>', 'intra-op threads', int('threads'))
     .option('--json', 'print the calibration as JSON')
     .action(async (o: { kind: string; checkpoint: string; truth: string; inits?: number | string[]; out?: string; embed?: boolean; threads?: number; json?: boolean }) => {
+      // flag checks first: no heavy module is loaded for a mistake on the command line
+      const flagProblem =
+        o.kind !== 'sfno' && o.kind !== 'planet' ? `--kind: got '${o.kind}'; expected 'sfno' or 'planet'`
+        : o.embed && o.kind !== 'planet' ? '--embed: only planet checkpoints (JSON) can hold their calibration'
+        : o.embed && o.out ? '--embed and --out exclude each other'
+        : undefined;
+      if (flagProblem) {
+        reportUserError('calibrate', new Error(flagProblem), () => true);
+        return;
+      }
       const { calibrateCheckpoint, embedCalibration } = await import('../../ensemble/planet-kinds.ts');
       const { calibrationPath } = await import('../../ensemble/planet-calibration.ts');
       const { writeFileDurable } = await import('../../ensemble/runner.ts');
@@ -46,13 +56,10 @@ export function register(program: Command): void {
       const { releaseSessions } = await import('../../engine/runtime.ts');
       const { resolve } = await import('node:path');
       try {
-        if (o.kind !== 'sfno' && o.kind !== 'planet') throw new Error(`--kind: got '${o.kind}'; expected 'sfno' or 'planet'`);
-        if (o.embed && o.kind !== 'planet') throw new Error('--embed: only planet checkpoints (JSON) can hold their calibration');
-        if (o.embed && o.out) throw new Error('--embed and --out exclude each other');
         const checkpoint = resolve(o.checkpoint);
         const started = performance.now();
         const cal = await calibrateCheckpoint({
-          kind: o.kind,
+          kind: o.kind as 'sfno' | 'planet',
           checkpoint,
           truth: resolve(o.truth),
           inits: o.inits,
