@@ -19,6 +19,7 @@ import { ProbabilityHistogram } from '../scores/events.ts';
 import { latitudeWeights } from '../scores/grid.ts';
 import { BeyondTruthHistogram, drawSubEnsembles, type SubEnsembleDraws, type SubEnsembleSizeResult } from '../scores/huge.ts';
 import { spreadSkillRatios } from '../scores/mean.ts';
+import { rocCurve } from '../scores/probability.ts';
 import { DEFAULT_SIGMA_EDGES, FieldPass } from '../scores/pass.ts';
 import { zonalEnergySpectrum } from '../scores/spectrum.ts';
 import { CLIMATE_PERCENTILES } from '../scores/streaming.ts';
@@ -249,11 +250,13 @@ interface LeadAccumulator {
   sigma?: BeyondTruthHistogram;
   sub: SubEnsembleSizeResult[][];
   efiMean: number[];
+  /** max(EFI, 0), the truth's exceedance of its 95th percentile and the point weight, pooled over inits (EFI ROC). */
+  efiRoc: { efi: number[]; event: number[]; weight: number[] };
   spectra: Map<string, { sum: Float64Array; n: number; x: number[]; xLabel: string }>;
 }
 
 function newLead(): LeadAccumulator {
-  return { mse: [], variance: [], debiased: [], outlierStreamed: [], crps: [], fairCrps: [], energy: [], controlMse: [], bestMse: [], events: new Map(), sub: [], efiMean: [], spectra: new Map() };
+  return { mse: [], variance: [], debiased: [], outlierStreamed: [], crps: [], fairCrps: [], energy: [], controlMse: [], bestMse: [], events: new Map(), sub: [], efiMean: [], efiRoc: { efi: [], event: [], weight: [] }, spectra: new Map() };
 }
 
 function avg(a: number[]): number {
@@ -575,6 +578,14 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
           if (pass.subEnsembles) acc.sub.push(pass.subEnsembles.results());
           if (mcl) {
             acc.efiMean.push(pass.meanEfi());
+            const p95 = climPercs.indexOf(95);
+            if (p95 >= 0 && p95 < climThr.length) {
+              for (let p = 0; p < P; p++) {
+                acc.efiRoc.efi.push(Math.max(pass.efiField![p]!, 0));
+                acc.efiRoc.event.push(y[p]! > climThr[p95]![p]! ? 1 : 0);
+                acc.efiRoc.weight.push(weights[Math.floor(p / nlon)]!);
+              }
+            }
             if (ii === 0) {
               maps.push(mapEntry('efi', v, lead, name, run, pass.efiField!, 'EFI against the M-climate store (first init)'));
               maps.push(mapEntry('sot', v, lead, name, run, pass.sotUpper!, 'SOT, upper tail (90th vs M-climate 90th/99th; first init)'));
@@ -649,6 +660,11 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
         rec('base_rate', h.baseRate(), { threshold });
         records.push(...reliabilityRecords(h.reliability(), tk));
         records.push(...rocRecords(h.roc(), tk));
+      }
+      if (acc.efiRoc.efi.length) {
+        // EFI discrimination (HENS Part I): ROC of max(EFI, 0) at decision thresholds 0, 0.1, …, 1 against the truth > p95
+        const curve = rocCurve(acc.efiRoc.efi, acc.efiRoc.event, Array.from({ length: 11 }, (_, k) => k / 10), acc.efiRoc.weight);
+        records.push(...rocRecords(curve, { ...keys, threshold: 'EFI vs p95' }));
       }
       if (acc.sigma) records.push(...sigmaBinRecords(acc.sigma.bins(), keys));
       if (acc.sub.length) records.push(...subEnsembleRecords(averageSubResults(acc.sub), keys));

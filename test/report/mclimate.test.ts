@@ -12,7 +12,8 @@ import { openZarrArray, openZarrStore, readZarrArray } from '../../src/io/zarr.t
 import { gridGeometry } from '../../src/sphere/grid.ts';
 import { climatePercentiles } from '../../src/scores/climate.ts';
 import { efiField } from '../../src/scores/efi.ts';
-import { areaMean, latitudeWeights } from '../../src/scores/grid.ts';
+import { areaMean, latitudeWeights, pointWeights } from '../../src/scores/grid.ts';
+import { rocCurve } from '../../src/scores/probability.ts';
 import { buildMclimate } from '../../src/report/mclimate.ts';
 import { ScoreInputError, scoreRun } from '../../src/report/evaluate.ts';
 import { noleapHours, writeTruthStore } from '../../src/report/synthetic.ts';
@@ -71,14 +72,16 @@ test("the runner's analysis-based M-climate follows the same percentile rule (cl
   assert.deepEqual(climatePercentiles(samples, 12, P), stored);
 });
 
-test('scoreRun --mclimate: EFI of the members against the M-climate and SOT maps', async () => {
+test('scoreRun --mclimate: EFI of the members against the M-climate, its ROC against the truth > p95, and SOT maps', async () => {
   const geo = gridGeometry(TEST_GRID);
   const nature = new ToyNatureRun({ grid: TEST_GRID, origin: hoursFromIso(ORIGIN), threads: 1 });
   const times = Array.from({ length: 13 }, (_, k) => noleapHours(2024, 1, 1, 0) + 6 * k);
   const truth = path.join(tmp, 'truth.zarr');
+  const thr95 = (await nature.analysis(hoursFromIso(ORIGIN))).slice(2 * P, 3 * P);
   await writeTruthStore(truth, {
     time: times, lat: geo.latitudesDeg, lon: geo.longitudesDeg, variables: ['t2m'],
     field: async (_v, t) => (await nature.analysis(hoursFromIso(ORIGIN) + 6 * t)).slice(2 * P, 3 * P),
+    climate: (_v, q) => Float32Array.from(thr95, (x) => x + (q - 95)),
   });
   const out = await scoreRun({ runDir, truth, mclimate: storePath, variables: ['t2m'], subEnsembleSizes: [], spectrumMembers: 2 });
   const run = await openZarrStore(path.join(runDir, 'store.zarr'));
@@ -86,12 +89,23 @@ test('scoreRun --mclimate: EFI of the members against the M-climate and SOT maps
   const [ni, nl, M] = members.shape as [number, number, number];
   const clim = (await readZarrArray(await openZarrArray(await openZarrStore(storePath), 't2m_climate'))).data as Float64Array;
   const w = latitudeWeights(geo.latitudesDeg);
+  const pw = pointWeights(TEST_GRID, w);
   for (let l = 0; l < nl; l++) {
     let want = 0;
+    const rocEfi: number[] = [];
+    const rocEvent: number[] = [];
+    const rocWeight: number[] = [];
     for (let i = 0; i < ni; i++) {
       const ens = (members.data as Float32Array).subarray((i * nl + l) * M * P, ((i * nl + l) * M + M) * P);
       const efi = efiField(clim.subarray(l * 101 * P, (l + 1) * 101 * P), 101, ens, M, P);
       want += areaMean(efi, TEST_GRID, w) / ni;
+      const valid = hoursFromIso(INITS[i]!) + 12 * l;
+      const y = (await nature.analysis(valid)).slice(2 * P, 3 * P);
+      efi.forEach((e, p) => {
+        rocEfi.push(Math.max(e, 0));
+        rocEvent.push(y[p]! > thr95[p]! ? 1 : 0);
+        rocWeight.push(pw[p]!);
+      });
       if (i === 0) {
         const map = out.maps.find((m) => m.name === 'efi' && m.lead_hours === 12 * l)!;
         map.values.forEach((v, p) => assert.ok(Math.abs(v - efi[p]!) < 1e-12, `EFI map lead ${12 * l} point ${p}`));
@@ -99,6 +113,9 @@ test('scoreRun --mclimate: EFI of the members against the M-climate and SOT maps
     }
     const got = out.records.find((r) => r.metric === 'efi_mean' && r.lead_hours === 12 * l)!.value;
     assert.ok(Math.abs(got - want) < 1e-12, `efi_mean lead ${12 * l}: ${got} vs ${want}`);
+    const auc = rocCurve(rocEfi, rocEvent, [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1], rocWeight).auc;
+    const gotAuc = out.records.find((r) => r.metric === 'roc_auc' && r.threshold === 'EFI vs p95' && r.lead_hours === 12 * l)!.value;
+    assert.ok(Math.abs(gotAuc - auc) < 1e-12, `EFI ROC area lead ${12 * l}: ${gotAuc} vs ${auc}`);
   }
   assert.equal(out.maps.filter((m) => m.name === 'sot').length, nl);
   // a store that is not an M-climate is refused by name
