@@ -99,3 +99,10 @@ export function noleapReferenceHours(units: string, where: string): number {
   if (mo < 1 || mo > 12 || d < 1 || d > DAYS_IN_MONTH[mo - 1]) throw new RangeError(`${where}: time units ${JSON.stringify(units)} name no date of the noleap calendar`);
   return ((Number(year) - NOLEAP_EPOCH_YEAR) * NOLEAP_DAYS_PER_YEAR + DAYS_BEFORE_MONTH[mo - 1] + d - 1) * 24 + Number(hour) + Number(minute) / 60;
 }
+
+/** Noleap hours since 2000-01-01 of a noleap date "YYYY-MM-DD[THH[:MM]][Z]" (e.g. a training record's period). */
+export function noleapHoursFromDate(text: string, where: string): number {
+  const m = /^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::(\d{2}))?)?Z?\s*$/.exec(text);
+  if (!m) throw new RangeError(`${where}: expected a date YYYY-MM-DD[THH], got ${JSON.stringify(text)}`);
+  return noleapReferenceHours(`hours since ${m[1]}-${m[2]}-${m[3]} ${m[4] ?? '00'}:${m[5] ?? '00'}`, where);
+}

@@ -5,11 +5,11 @@ import { basename } from 'node:path';
 import { loadCheckpoint } from '../models/checkpoint.ts';
 import type { Hours } from './model.ts';
 import { hoursFromIso } from './model.ts';
-import { hoursFromNoleapHours } from './planet-calendar.ts';
+import { hoursFromNoleapHours, noleapHoursFromDate } from './planet-calendar.ts';
 import {
   type CalibrationFile, CALIBRATION_LEAD_HOURS, calibrationPath, calibrationRecord, encodeStatics, measureRmse, readCalibration,
 } from './planet-calibration.ts';
-import { PLANET_CHANNELS, type PlanetCheckpoint, PlanetForecastModel, readPlanetCheckpoint } from './planet-physics.ts';
+import { PLANET_CHANNELS, PLANET_GRID, type PlanetCheckpoint, PlanetForecastModel, readPlanetCheckpoint } from './planet-physics.ts';
 import { SfnoForecastModel, inspectSfno, sfnoGrid } from './planet-sfno.ts';
 import { TruthAnalyses, checkTruthStore } from './planet-truth.ts';
 import type { AnalysisKind, CheckpointInfo, ModelKind } from './registry.ts';
@@ -50,7 +50,7 @@ export const planetKind: ModelKind = {
   defaultSeedChannel: PLANET_SEED_CHANNEL,
   inspect(file) {
     inspectPlanet(file);
-    return { channels: [...PLANET_CHANNELS], grid: { kind: 'legendre-gauss', nlat: 64, nlon: 128 }, nonNegative: [] };
+    return { channels: [...PLANET_CHANNELS], grid: { ...PLANET_GRID }, nonNegative: [] };
   },
   async load(file, options) {
     const { ck, rmse48h } = inspectPlanet(file);
@@ -86,18 +86,21 @@ export interface CalibrateOptions {
 }
 
 /**
- * The default calibration inits: `count` times at 00 UTC, evenly spread over the store's last calendar year (the
- * held-out year of training), each with its 48-h verifying analysis in the store.
+ * The default calibration inits: `count` times at 00 UTC, evenly spread over a held-out window, each with its 48-h
+ * verifying analysis in the store and in the window: the window given (noleap hours [from, to), an SFNO's validation
+ * period), else the store's last calendar year (the year `myriad train --validation-years 1` holds out).
  */
-export function defaultCalibrationInits(analyses: TruthAnalyses, count: number): Hours[] {
+export function defaultCalibrationInits(analyses: TruthAnalyses, count: number, window?: { from: number; to: number; what: string }): Hours[] {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`--inits: expected a positive integer, got ${count}`);
   const t = analyses.noleapTimes;
   const last = t[t.length - 1];
-  const yearStart = Math.floor(last / (24 * 365)) * 24 * 365;
+  const from = window?.from ?? Math.floor(last / (24 * 365)) * 24 * 365;
+  const to = window?.to ?? Infinity;
   const have = new Set(t);
-  const candidates = Array.from(t).filter((h) => h >= yearStart && h % 24 === 0 && have.has(h + CALIBRATION_LEAD_HOURS));
+  const candidates = Array.from(t).filter((h) => h >= from && h + CALIBRATION_LEAD_HOURS < to && h % 24 === 0 && have.has(h + CALIBRATION_LEAD_HOURS));
   if (candidates.length < count) {
-    throw new RangeError(`--inits: the last calendar year of truth store ${analyses.store} (${analyses.describeRange()}) has ${candidates.length} 00-UTC inits with a 48-h verifying analysis; asked for ${count}`);
+    const where = window?.what ?? 'the last calendar year';
+    throw new RangeError(`--inits: ${where} of truth store ${analyses.store} (${analyses.describeRange()}) has ${candidates.length} 00-UTC inits with a 48-h verifying analysis; asked for ${count}`);
   }
   const picked = count === 1 ? [candidates[0]] : Array.from({ length: count }, (_, k) => candidates[Math.round((k * (candidates.length - 1)) / (count - 1))]);
   return picked.map(hoursFromNoleapHours);
@@ -112,11 +115,18 @@ function close(a: number, b: number): boolean {
 export async function calibrateCheckpoint(o: CalibrateOptions): Promise<CalibrationFile> {
   const name = basename(o.checkpoint);
   if (!existsSync(o.checkpoint)) throw new Error(`--checkpoint: ${o.checkpoint} does not exist`);
-  let model;
+  let makeModel: () => Promise<SfnoForecastModel | PlanetForecastModel>;
   let statics: Map<string, Float32Array> | undefined;
   let analyses: TruthAnalyses;
+  let window: { from: number; to: number; what: string } | undefined;
   if (o.kind === 'sfno') {
     const ck = loadCheckpoint(o.checkpoint);
+    // a checkpoint trained with a held-out period by date is calibrated inside its validation period
+    const period = ck.training?.validationPeriod as { from?: unknown; testFrom?: unknown } | undefined;
+    if (period && typeof period.from === 'string') {
+      const to = typeof period.testFrom === 'string' ? noleapHoursFromDate(period.testFrom, `checkpoint ${o.checkpoint}: training.validationPeriod.testFrom`) : Infinity;
+      window = { from: noleapHoursFromDate(period.from, `checkpoint ${o.checkpoint}: training.validationPeriod.from`), to, what: `the validation period (${period.from}${Number.isFinite(to) ? ` to ${String(period.testFrom)}` : ' on'})` };
+    }
     const grid = sfnoGrid(ck);
     analyses = await TruthAnalyses.open(o.truth, grid, ck.channels.prognostic, '--truth');
     statics = await analyses.statics(ck.channels.statics);
@@ -133,21 +143,23 @@ export async function calibrateCheckpoint(o: CalibrateOptions): Promise<Calibrat
         throw new Error(`--truth: static field '${n}' of ${o.truth} (mean ${mean}, std ${std}) is not the one checkpoint ${o.checkpoint} was trained on (mean ${ck.normalisation.mean[i]}, std ${ck.normalisation.std[i]})`);
       }
     }
-    model = await SfnoForecastModel.create(ck, { statics, name, threads: o.threads });
+    const st = statics;
+    makeModel = () => SfnoForecastModel.create(ck, { statics: st, name, threads: o.threads });
   } else if (o.kind === 'planet') {
     const ck = readPlanetCheckpoint(o.checkpoint);
-    model = new PlanetForecastModel({ planet: ck.planet, dt: ck.dt, stepsPerCall: ck.stepsPerCall, name, threads: o.threads });
-    analyses = await TruthAnalyses.open(o.truth, model.grid, model.channels, '--truth');
+    makeModel = async () => new PlanetForecastModel({ planet: ck.planet, dt: ck.dt, stepsPerCall: ck.stepsPerCall, name, threads: o.threads });
+    analyses = await TruthAnalyses.open(o.truth, PLANET_GRID, PLANET_CHANNELS, '--truth');
   } else {
     throw new Error(`--kind: got ${JSON.stringify(o.kind)}; expected 'sfno' or 'planet'`);
   }
   const inits = Array.isArray(o.inits)
     ? (o.inits as string[]).map((s, i) => hoursFromIso(s, `--init[${i}]`))
-    : defaultCalibrationInits(analyses, (o.inits as number | undefined) ?? 8);
+    : defaultCalibrationInits(analyses, (o.inits as number | undefined) ?? 8, window);
   for (const t of inits) {
     analyses.timeIndex(t);
     analyses.timeIndex(t + CALIBRATION_LEAD_HOURS);
   }
+  const model = await makeModel();
   const rmse = await measureRmse(model, analyses, inits, CALIBRATION_LEAD_HOURS, (k, t) => o.onInit?.(k, inits.length, t));
   return calibrationRecord(o.kind, name, model.channels, rmse, o.truth, inits, statics ? encodeStatics(model.grid, statics) : undefined);
 }

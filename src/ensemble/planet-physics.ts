@@ -12,6 +12,8 @@ import { noleapHoursFromHours } from './planet-calendar.ts';
 
 export const PLANET_CHANNELS = ['u', 'v', 'height', 'tracer'] as const;
 export const PLANET_MODEL_FORMAT = 'myriad-planet-model';
+/** The planet kind's grid: the forecast grid of the truth stores (64×128 Legendre–Gauss, lmax 43). */
+export const PLANET_GRID: Grid = { kind: FORECAST_GRID.kind, nlat: FORECAST_GRID.nlat, nlon: FORECAST_GRID.nlon };
 const STEP_HOURS = 6;
 
 /** A planet-kind checkpoint (JSON). */
@@ -92,7 +94,7 @@ export interface PlanetModelOptions {
 export class PlanetForecastModel implements ForecastModel {
   readonly name: string;
   readonly channels: readonly string[] = PLANET_CHANNELS;
-  readonly grid: Grid = { kind: FORECAST_GRID.kind, nlat: FORECAST_GRID.nlat, nlon: FORECAST_GRID.nlon };
+  readonly grid: Grid = PLANET_GRID;
   readonly stepHours = STEP_HOURS;
   readonly rmse48h: Float64Array;
   readonly nonNegative: readonly string[] = [];

@@ -154,8 +154,13 @@ test('calibration: the SFNO with zero weights (persistence) has the RMSE compute
   await assert.rejects(calibrateCheckpoint({ kind: 'sfno', checkpoint: persistence, truth: other, inits: 1 }), /static field 'orography'.*is not the one checkpoint/);
   // an init whose verifying analysis is past the store's end is refused before any work, naming the time and the range
   await assert.rejects(calibrateCheckpoint({ kind: 'sfno', checkpoint: persistence, truth: store, inits: ['2001-01-11T00:00Z'] }), /no analysis at 2001-01-13T00:00Z; the store holds 2001-01-10T00:00Z to 2001-01-12T00:00Z/);
-  // default inits: 00-UTC times of the store's last year with a 48-h verifying analysis
+  // default inits: 00-UTC times of the store's last year with a 48-h verifying analysis, or inside the validation
+  // period a checkpoint was trained with (refused before any work when the period holds too few)
   assert.deepEqual(defaultCalibrationInits(await TruthAnalyses.open(store, GRID, CHANNELS), 1).map(isoFromHours), ['2001-01-10T00:00Z']);
+  const held = path.join(tmp, 'held-out.safetensors');
+  const { loadCheckpoint } = await import('../../src/models/checkpoint.ts');
+  saveCheckpoint(held, { ...loadCheckpoint(persistence), training: { validationPeriod: { from: '2001-01-10T06' } } });
+  await assert.rejects(calibrateCheckpoint({ kind: 'sfno', checkpoint: held, truth: store }), /--inits: the validation period \(2001-01-10T06 on\) of truth store .* has 0 00-UTC inits with a 48-h verifying analysis; asked for 8/);
 });
 
 test('calibration of a persistence ForecastModel: measureRmse over two inits is √(mean of the weighted MSEs)', async () => {
