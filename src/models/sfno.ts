@@ -8,7 +8,7 @@
 import { type Dim, type Tensor, Graph, GraphError } from '../engine/graph.ts';
 import { keyFromSeed, normalFill, streamKey } from '../engine/random.ts';
 import { type Grid, type GridKind, GRID_KINDS } from '../sphere/grid.ts';
-import { type Packed, ShtPlan, analysis, synthesis } from '../sphere/sht.ts';
+import { type Packed, type SpectralBlock, ShtPlan, analysis, synthesis } from '../sphere/sht.ts';
 
 export type SfnoOperator = 'driscoll-healy' | 'diagonal';
 export type SfnoActivation = 'relu' | 'gelu' | 'identity';
@@ -239,6 +239,11 @@ export interface SfnoBuildOptions {
    * grid) or on the grid points; the same function either way
    */
   spectralNorm?: boolean;
+  /**
+   * Legendre stages on half grids (true, the default) or on all rows (false: half the graph nodes and no half-grid
+   * split/join passes, but twice the Legendre FLOPs; measured even on one thread at batch 64); see ShtGraphOptions
+   */
+  equatorialSymmetry?: boolean;
 }
 
 /**
@@ -266,8 +271,9 @@ export class Sfno {
     this.geluForm = options.gelu ?? 'pattern';
     this.spectralNorm = options.spectralNorm ?? true;
     const dftChoice = options.dft ?? 'auto';
+    const equatorialSymmetry = options.equatorialSymmetry ?? true;
     const make = (grid: Grid, dft: 'auto' | 'direct' | 'factorised') =>
-      new ShtPlan(grid, { lmax: modes, mmax: modes, norm: 'ortho', csphase: true, dtype: 'float32', groupSize, blockLayout: 'degree-major', dft });
+      new ShtPlan(grid, { lmax: modes, mmax: modes, norm: 'ortho', csphase: true, dtype: 'float32', groupSize, blockLayout: 'degree-major', dft, equatorialSymmetry });
     const outerGrid: Grid = { kind: this.config.grid, nlat, nlon };
     const innerGrid: Grid = { kind: 'legendre-gauss', nlat: h, nlon: w };
     let outer = make(outerGrid, dftChoice);
@@ -561,11 +567,13 @@ export class Sfno {
     out = plan.blocks.map((b) => {
       const gsz = b.ms.length;
       const nl = b.ls.length;
-      const symmetric = b.parity === 'even';
-      const rows = symmetric ? plan.nHalf : plan.nHalfAnti;
-      // north rows of the synthesis table; the south rows mirror them (± by parity), the equator row (odd nlat) once
+      const all = b.parity === 'all';
+      const symmetric = all || b.parity === 'even';
+      const rows = all ? nlat : symmetric ? plan.nHalf : plan.nHalfAnti;
+      // north rows of the synthesis table; the south rows mirror them (± by parity), the equator row (odd nlat) once;
+      // a parity 'all' block has every row
       const T = rows > 0 ? plan.blockTable('si', 0, b, rows, true) : new Float64Array(0);
-      const mult = (k: number) => (symmetric && nlat % 2 === 1 && k === rows - 1 ? 1 : 2);
+      const mult = (k: number) => (all || (nlat % 2 === 1 && symmetric && k === rows - 1) ? 1 : 2);
       const gram = new Float32Array(gsz * nl * nl);
       const mi = b.ms.indexOf(0);
       const meanRow = mi >= 0 && symmetric ? new Float32Array(gsz * nl * 2) : null;
@@ -650,7 +658,7 @@ export class Sfno {
       const Wr = realForm(re, im, [L]); // [L, 2O, 2I]
       return plan.blocks.map((b, i) => {
         const nl = b.ls.length;
-        const Wb = g.slice(Wr, [b.ls[0]], [b.ls[nl - 1] + 1], [0], [2]); // [nl, 2O, 2I]
+        const Wb = g.slice(Wr, [b.ls[0]], [b.ls[nl - 1] + 1], [0], [degreeStep(b)]); // [nl, 2O, 2I]
         const xb = g.reshape(X[i], [b.ms.length, nl, 2 * E, -1]);
         return g.reshape(g.matmul(Wb, xb), [b.ms.length, nl, -1]);
       });
@@ -663,7 +671,7 @@ export class Sfno {
     return plan.blocks.map((b, i) => {
       const nl = b.ls.length;
       const Wm = g.gather(Wr, b.ms, 0); // [g, L, 2O, 2I]
-      const Wb = g.slice(Wm, [b.ls[0]], [b.ls[nl - 1] + 1], [1], [2]); // [g, nl, 2O, 2I]
+      const Wb = g.slice(Wm, [b.ls[0]], [b.ls[nl - 1] + 1], [1], [degreeStep(b)]); // [g, nl, 2O, 2I]
       const xb = g.reshape(X[i], [b.ms.length, nl, 2 * E, -1]);
       return g.reshape(g.matmul(Wb, xb), [b.ms.length, nl, -1]);
     });
@@ -675,6 +683,11 @@ interface NormTables {
   meanRow: Float32Array | null;
   constantCoefficient: Float32Array | null;
   mask: Float32Array | null;
+}
+
+/** Step between a block's consecutive degrees: 2 within one equatorial parity, 1 for an all-degree block. */
+function degreeStep(b: SpectralBlock): number {
+  return b.ls.length > 1 ? b.ls[1] - b.ls[0] : 1;
 }
 
 function sameGrid(a: Grid, b: Grid): boolean {

@@ -7,7 +7,8 @@
 //                     *folded* order: north rows 0..h0−1, the equator row (odd nlat), then the south rows from the
 //                     pole upwards (row nlat−1, nlat−2, …), so that mirror rows sit at the same offset in both halves.
 //   spectra (packed)  a list of blocks, one per group of g orders m (one parity) and degrees l of one equatorial
-//                     parity; `ShtPlan.blocks` says which (m, l) each entry holds. Two orientations:
+//                     parity (or all degrees, without the equatorial split); `ShtPlan.blocks` says which (m, l) each
+//                     entry holds. Two orientations:
 //                     'batch-major' [g, 2·Bf, nl] (tables as prepacked GEMM right operands: best for small batches)
 //                     'degree-major' [g, nl, 2·Bf] (degree outermost: channel contractions per l are plain GEMMs).
 // The public layout (…, nlat, nlon) ↔ (…, lmax, mmax) of torch-harmonics is converted at the boundary only
@@ -41,6 +42,12 @@ export interface ShtGraphOptions extends ShtOptions {
   dft?: 'auto' | 'direct' | 'factorised';
   /** first factor n1 of nlon for the factorised DFT (even; default chosen by a flop model) */
   dftFactor?: number;
+  /**
+   * Legendre stage on equatorially symmetric/antisymmetric half grids (default true: half the table entries and
+   * FLOPs, blocks split by degree parity) or on all rows at once (false: one block per group of orders with every
+   * degree, no half-grid sums and joins, i.e. fewer passes over the data, at twice the Legendre FLOPs)
+   */
+  equatorialSymmetry?: boolean;
 }
 
 /** One Legendre block: orders `ms` (same parity) at DFT-order positions [i0, i0+ms.length), degrees `ls`. */
@@ -48,8 +55,8 @@ export interface SpectralBlock {
   i0: number;
   ms: number[];
   ls: number[];
-  /** the degrees' parity relative to m: 'even' (l+m even, symmetric about the equator) or 'odd' */
-  parity: 'even' | 'odd';
+  /** the degrees' parity relative to m: 'even' (l+m even, symmetric about the equator), 'odd', or 'all' (no split) */
+  parity: 'even' | 'odd' | 'all';
 }
 
 /** Packed spectral coefficients: one tensor [g, 2·Bf, nl] (axis 1 = (re/im, Bf)) per block of the plan. */
@@ -236,6 +243,7 @@ export class ShtPlan {
   readonly nHalfAnti: number; // antisymmetric rows
   readonly groupSize: number;
   readonly blockLayout: 'batch-major' | 'degree-major';
+  readonly equatorialSymmetry: boolean;
   /** internal (folded) row r holds grid row foldedRows[r] */
   readonly foldedRows: number[];
   private tables = new Map<string, Float64Tensor>();
@@ -255,6 +263,7 @@ export class ShtPlan {
     const tableBytes = (lmax * mmax * nlat * (this.dtype === 'float64' ? 8 : 4)) / 4;
     this.groupSize = options.groupSize ?? (tableBytes < 16 * 2 ** 20 ? 8 : 1);
     this.blockLayout = options.blockLayout ?? 'batch-major';
+    this.equatorialSymmetry = options.equatorialSymmetry ?? true;
     if (this.blockLayout !== 'batch-major' && this.blockLayout !== 'degree-major')
       throw new GraphError(`SHT: blockLayout must be 'batch-major' or 'degree-major', got ${String(this.blockLayout)}`);
     if (!Number.isInteger(this.groupSize) || this.groupSize < 1) throw new GraphError(`SHT: groupSize must be a positive integer, got ${this.groupSize}`);
@@ -283,7 +292,11 @@ export class ShtPlan {
       const m0 = Math.min(...grp.ms);
       const even: number[] = [];
       const odd: number[] = [];
-      for (let l = m0; l < lmax; l++) ((l - grp.ms[0]) % 2 === 0 ? even : odd).push(l);
+      for (let l = m0; l < lmax; l++) ((l - grp.ms[0]) % 2 === 0 || !this.equatorialSymmetry ? even : odd).push(l);
+      if (!this.equatorialSymmetry) {
+        if (even.length) this.blocks.push({ i0: grp.i0, ms: grp.ms, ls: even, parity: 'all' });
+        continue;
+      }
       if (even.length) this.blocks.push({ i0: grp.i0, ms: grp.ms, ls: even, parity: 'even' });
       if (odd.length) this.blocks.push({ i0: grp.i0, ms: grp.ms, ls: odd, parity: 'odd' });
     }
@@ -304,7 +317,8 @@ export class ShtPlan {
 
   /**
    * Table entries of one block on the half grid, as [g, nl, rows] (`lRows`) or [g, rows, nl], in the working dtype.
-   * rows: the symmetric half (nHalf rows) or the antisymmetric half (nHalfAnti rows).
+   * rows: the symmetric half (nHalf rows) or the antisymmetric half (nHalfAnti rows); for a parity 'all' block,
+   * every row in the internal (folded) order (rows = nlat).
    */
   blockTable(kind: 'sf' | 'si' | 'vf' | 'vi', d: number, b: SpectralBlock, rows: number, lRows: boolean): Float64Array | Float32Array {
     const key = `${kind}:${d}:${b.i0}:${b.parity}:${rows}:${lRows}`;
@@ -317,7 +331,7 @@ export class ShtPlan {
       b.ls.forEach((l, j) => {
         const base = ((d * mmax + m) * lmax + l) * nlat;
         for (let k = 0; k < rows; k++) {
-          const v = table.data[base + k];
+          const v = table.data[base + (b.parity === 'all' ? this.foldedRows[k] : k)];
           if (lRows) data[(i * b.ls.length + j) * rows + k] = v;
           else data[(i * rows + k) * b.ls.length + j] = v;
         }
@@ -362,6 +376,11 @@ function symAnti(g: Graph, plan: ShtPlan, X: Tensor): { sym: Tensor; anti: Tenso
   return { sym, anti: g.sub(top, bottom) };
 }
 
+/** The Legendre stage's input: the half-grid parts, or (no equatorial symmetry) all rows as `sym`. */
+function legendreInput(g: Graph, plan: ShtPlan, X: Tensor): { sym: Tensor; anti: Tensor | null } {
+  return plan.equatorialSymmetry ? symAnti(g, plan, X) : { sym: X, anti: null };
+}
+
 /** Inverse of `symAnti`: S [Mo, K, h], A [Mo, K, h0] → [Mo, K, nlat_f]. */
 function joinSymAnti(g: Graph, plan: ShtPlan, S: Tensor, A: Tensor | null): Tensor {
   const h = plan.nHalf;
@@ -378,7 +397,7 @@ function joinSymAnti(g: Graph, plan: ShtPlan, S: Tensor, A: Tensor | null): Tens
 function analysisBlocks(g: Graph, plan: ShtPlan, parts: { sym: Tensor; anti: Tensor | null }, kind: 'sf' | 'vf', d: number, flip: boolean, layout = plan.blockLayout): Packed {
   const dtype = plan.dtype;
   return plan.blocks.map((b) => {
-    const symmetric = (b.parity === 'even') !== flip;
+    const symmetric = b.parity === 'all' || (b.parity === 'even') !== flip;
     const src = symmetric ? parts.sym : parts.anti;
     const gsz = b.ms.length;
     const degreeMajor = layout === 'degree-major';
@@ -412,8 +431,9 @@ function synthesisParts(g: Graph, plan: ShtPlan, blocks: Packed, kind: 'si' | 'v
   const dtype = plan.dtype;
   const parts = new Map<string, Tensor>();
   plan.blocks.forEach((b, bi) => {
-    const symmetric = (b.parity === 'even') !== flip;
-    const rows = symmetric ? plan.nHalf : plan.nHalfAnti;
+    const all = b.parity === 'all';
+    const symmetric = all || (b.parity === 'even') !== flip;
+    const rows = all ? plan.config.grid.nlat : symmetric ? plan.nHalf : plan.nHalfAnti;
     if (rows === 0) return;
     const gsz = b.ms.length;
     const table = plan.blockTable(kind, d, b, rows, true);
@@ -423,7 +443,7 @@ function synthesisParts(g: Graph, plan: ShtPlan, blocks: Packed, kind: 'si' | 'v
       gsz === 1
         ? g.matmul(c, g.constant(table, [b.ls.length, rows], dtype))
         : g.matmul(c, g.constant(table, [gsz, b.ls.length, rows], dtype)); // [g, 2Bf, rows]
-    const key = `${b.i0}:${symmetric ? 'sym' : 'anti'}`;
+    const key = `${b.i0}:${all ? 'all' : symmetric ? 'sym' : 'anti'}`;
     const prev = parts.get(key);
     parts.set(key, prev ? g.add(prev, y) : y);
   });
@@ -444,7 +464,7 @@ function assembleParts(g: Graph, plan: ShtPlan, parts: Map<string, Tensor>): Ten
   const dtype = plan.dtype;
   const like = parts.values().next().value as Tensor; // any part: [g, 2Bf, rows]
   if (!like) throw new GraphError('SHT synthesis: no spectral blocks contribute (lmax too small for this grid?)');
-  const one = (which: 'sym' | 'anti', rows: number): Tensor => {
+  const one = (which: 'sym' | 'anti' | 'all', rows: number): Tensor => {
     const pieces: Tensor[] = [];
     let pos = 0;
     const zeros = (n: number) => zerosMid(g, n, rows, like, dtype);
@@ -456,6 +476,7 @@ function assembleParts(g: Graph, plan: ShtPlan, parts: Map<string, Tensor>): Ten
     if (pos < plan.dft.order.length) pieces.push(zeros(plan.dft.order.length - pos));
     return pieces.length === 1 ? pieces[0] : g.concat(pieces, 0);
   };
+  if (!plan.equatorialSymmetry) return one('all', plan.config.grid.nlat);
   const S = one('sym', plan.nHalf);
   const A = plan.nHalfAnti > 0 ? one('anti', plan.nHalfAnti) : null;
   return joinSymAnti(g, plan, S, A);
@@ -483,7 +504,7 @@ function checkPacked(op: string, plan: ShtPlan, blocks: Packed): void {
 /** Scalar analysis in the internal layout: grid [nlon, Bf, nlat_f] → packed blocks [g, 2·Bf, nl]. */
 export function analysis(g: Graph, plan: ShtPlan, x: Tensor): Packed {
   checkInternal('analysis', plan, x);
-  return analysisBlocks(g, plan, symAnti(g, plan, dftGrid(g, plan, x)), 'sf', 0, false);
+  return analysisBlocks(g, plan, legendreInput(g, plan, dftGrid(g, plan, x)), 'sf', 0, false);
 }
 
 /** Scalar synthesis in the internal layout: packed blocks [g, 2·Bf, nl] → grid [nlon, Bf, nlat_f]. */
@@ -495,7 +516,7 @@ export function synthesis(g: Graph, plan: ShtPlan, blocks: Packed): Tensor {
 /** Vector analysis: internal grid [nlon, 2 (v_θ, v_λ)·Bf, nlat_f] → blocks [g, (re/im, s/t, Bf), nl]. */
 export function vectorAnalysis(g: Graph, plan: ShtPlan, v: Tensor): Packed {
   checkInternal('vectorAnalysis', plan, v);
-  const parts = symAnti(g, plan, dftGrid(g, plan, v)); // axis 1 = (re/im, comp, Bf)
+  const parts = legendreInput(g, plan, dftGrid(g, plan, v)); // axis 1 = (re/im, comp, Bf)
   const A0 = analysisBlocks(g, plan, parts, 'vf', 0, true, 'batch-major'); // ∂θ tables: parity flipped
   const A1 = analysisBlocks(g, plan, parts, 'vf', 1, false, 'batch-major');
   return toLayout(g, plan, A0.map((a0, i) => {
