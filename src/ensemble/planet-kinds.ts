@@ -153,7 +153,7 @@ export async function calibrateCheckpoint(o: CalibrateOptions): Promise<Calibrat
     throw new Error(`--kind: got ${JSON.stringify(o.kind)}; expected 'sfno' or 'planet'`);
   }
   const inits = Array.isArray(o.inits)
-    ? (o.inits as string[]).map((s, i) => hoursFromIso(s, `--init[${i}]`))
+    ? (o.inits as string[]).map((s, i) => hoursFromIso(s, `--inits[${i}]`))
     : defaultCalibrationInits(analyses, (o.inits as number | undefined) ?? 8, window);
   for (const t of inits) {
     analyses.timeIndex(t);
