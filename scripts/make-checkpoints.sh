@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerates the shipped planet data products from scratch: the truth dataset, four SFNO checkpoints that differ only
-# by their seed, their 48-h calibration files, and the demo's truth excerpt. Slow (about 1.5 hours on 2 cores);
-# the commands are the exact ones behind data/checkpoints/ (see data/checkpoints/PROVENANCE.md).
+# by their seed, their 48-h calibrations, the physics model's calibration, and the demo's verifying truth excerpt.
+# Slow (about 1.5 hours on 2 cores). These are the exact commands behind data/checkpoints/ and data/demo/
+# (see the PROVENANCE.md files there).
 #
 #   sh scripts/make-checkpoints.sh WORKDIR
 set -eu
@@ -9,19 +10,33 @@ WORK=${1:?usage: sh scripts/make-checkpoints.sh WORKDIR}
 MYRIAD="node bin/myriad.js"
 mkdir -p "$WORK"
 
-# 1. truth: 300 days from the shipped spun-up state (2000-05-31 .. 2001-03-27), 6-hourly on the 64x128 forecast grid
-echo '{"days": 300, "start": "shipped", "threads": 1}' > "$WORK/truth-config.json"
+# 1. truth: 225 days from the shipped spun-up state (2000-05-31T00Z .. 2001-01-11T00Z), 6-hourly on the 64x128 grid
+#    (the T63 truth run coarsened spectrally), and its per-month climate
+echo '{"days": 225, "start": "shipped", "threads": 1}' > "$WORK/truth-config.json"
 $MYRIAD world run --config "$WORK/truth-config.json" --out "$WORK/truth.zarr" --quiet
 $MYRIAD world climate "$WORK/truth.zarr"
 
-# 2. four checkpoints, identical settings except the seed; two at a time, one thread each
+# 2. four checkpoints, identical settings except the seed (two at a time, one thread each). Training period
+#    2000-05-31..2000-11-30, validation (best checkpoint) 2000-12-01..2000-12-10, test period from 2000-12-11 (unused)
 train() {
   $MYRIAD train --data "$WORK/truth.zarr" --seed "$1" --out "$WORK/sfno-seed$1" \
-    --epochs 10 --batch-size 4 --lr 2e-3 --warmup-steps 50 --weight-decay 0.01 --clip-norm 1 \
-    --validation-years 1 --threads 1 --json > "$WORK/sfno-seed$1.json"
+    --epochs 8 --batch-size 4 --lr 2e-3 --warmup-steps 50 --weight-decay 0.01 --clip-norm 1 \
+    --validation-from 2000-12-01 --test-from 2000-12-11 --threads 1 --json > "$WORK/sfno-seed$1.json"
 }
 train 1 & train 2 & wait
 train 3 & train 4 & wait
 
-mkdir -p data/checkpoints
-for s in 1 2 3 4; do cp "$WORK/sfno-seed$s/best.safetensors" "data/checkpoints/sfno-seed$s.safetensors"; done
+# 3. shipped files: checkpoints with their calibration (48-h RMSE from validation-period inits; static inputs)
+mkdir -p data/checkpoints data/demo
+INITS=2000-12-01T00:00Z,2000-12-02T00:00Z,2000-12-03T00:00Z,2000-12-04T00:00Z,2000-12-05T00:00Z,2000-12-06T00:00Z,2000-12-07T00:00Z,2000-12-08T00:00Z
+for s in 1 2 3 4; do
+  cp "$WORK/sfno-seed$s/best.safetensors" "data/checkpoints/sfno-seed$s.safetensors"
+  $MYRIAD calibrate --kind sfno --checkpoint "data/checkpoints/sfno-seed$s.safetensors" --truth "$WORK/truth.zarr" --inits "$INITS"
+done
+echo '{"format": "myriad-planet-model", "version": 1, "planet": {}, "dt": 400}' > data/checkpoints/planet-t42.json
+$MYRIAD calibrate --kind planet --checkpoint data/checkpoints/planet-t42.json --truth "$WORK/truth.zarr" --inits "$INITS" --embed
+
+# 4. the demo's verifying truth: analyses for breeding (t0-12h, t0-6h, t0) and daily times to +10 days, two inits
+rm -rf data/demo/truth.zarr
+$MYRIAD world excerpt "$WORK/truth.zarr" --out data/demo/truth.zarr --times \
+  2000-12-14T12Z..2000-12-15T00Z/6h,2000-12-16T00Z..2000-12-25T00Z/24h,2000-12-19T12Z..2000-12-20T00Z/6h,2000-12-21T00Z..2000-12-30T00Z/24h
