@@ -240,6 +240,11 @@ export interface SfnoBuildOptions {
    */
   spectralNorm?: boolean;
   /**
+   * longitudes per slab for the activation and MLP (cache blocking; 0, the default, runs them on the whole grid).
+   * Inference graphs gain from 1–2; training graphs get more nodes for their backward pass.
+   */
+  gridChunk?: number;
+  /**
    * Legendre stages on half grids (true, the default) or on all rows (false: half the graph nodes and no half-grid
    * split/join passes, but twice the Legendre FLOPs; measured even on one thread at batch 64); see ShtGraphOptions
    */
@@ -260,6 +265,7 @@ export class Sfno {
   private readonly mlpLayout: 'hidden-last' | 'hidden-first';
   private readonly geluForm: 'pattern' | 'op';
   private readonly spectralNorm: boolean;
+  private readonly gridChunk: number;
 
   constructor(config: SfnoConfig, options: SfnoBuildOptions = {}) {
     this.config = resolveSfnoConfig(config);
@@ -270,6 +276,8 @@ export class Sfno {
     this.mlpLayout = options.mlpLayout ?? 'hidden-last';
     this.geluForm = options.gelu ?? 'pattern';
     this.spectralNorm = options.spectralNorm ?? true;
+    this.gridChunk = options.gridChunk ?? 0;
+    if (!Number.isInteger(this.gridChunk) || this.gridChunk < 0) throw new SfnoConfigError(`SFNO: gridChunk must be a non-negative integer, got ${this.gridChunk}`);
     const dftChoice = options.dft ?? 'auto';
     const equatorialSymmetry = options.equatorialSymmetry ?? true;
     const make = (grid: Grid, dft: 'auto' | 'direct' | 'factorised') =>
@@ -401,21 +409,15 @@ export class Sfno {
       // member and channel), so the spectral bias only enters without a norm; its gradient is then exactly zero
       if (c.normalization === 'none') y = g.add(y, g.reshape(P(`${b}.filter.filter.bias`), [1, E, 1]));
       if (!normInSpectrum) y = this.norm(g, y, `${b}.norm0`, p, invPlan);
-      y = this.act(g, y);
-      if (c.useMlp) {
-        // hidden activations as [W, N·H, hidden]: the bias then runs along the last axis, where onnxruntime fuses
-        // bias + GELU into one kernel; both transposes fold into the GEMMs (transposed operands)
-        if (this.mlpLayout === 'hidden-last') {
-          const w1t = g.transpose(mat(`${b}.mlp.fwd.0.weight`), [1, 0]); // [E, hidden]
-          let z = g.add(g.matmul(g.transpose(y, [0, 2, 1]), w1t), P(`${b}.mlp.fwd.0.bias`)); // [W, N·H, hidden]
-          z = this.act(g, z);
-          y = g.matmul(mat(`${b}.mlp.fwd.2.weight`), g.transpose(z, [0, 2, 1])); // [W, E, N·H]
-        } else {
-          const hidden = shapes.get(`${b}.mlp.fwd.0.weight`)![0];
-          let z = g.add(g.matmul(mat(`${b}.mlp.fwd.0.weight`), y), g.reshape(P(`${b}.mlp.fwd.0.bias`), [1, hidden, 1])); // [W, hidden, N·H]
-          z = this.act(g, z);
-          y = g.matmul(mat(`${b}.mlp.fwd.2.weight`), z);
-        }
+      // activation and MLP act per grid point: run them on slabs of a few longitudes so that each slab's hidden
+      // activations stay in cache (one split and one concat instead of several passes over memory)
+      const slab = this.gridChunk > 0 && this.gridChunk < Wout ? this.gridChunk : Wout;
+      const pointwise = (t: Tensor) => this.pointwiseMlp(g, t, b, p);
+      if (slab === Wout) y = pointwise(y);
+      else {
+        const pieces: Tensor[] = [];
+        for (let w0 = 0; w0 < Wout; w0 += slab) pieces.push(pointwise(g.slice(y, [w0], [Math.min(w0 + slab, Wout)], [0])));
+        y = g.concat(pieces, 0);
       }
       if (i === last && c.normalization === 'instance_norm') {
         // the last norm's per-(channel, member) shift passes through the linear decoder: added to the few output
@@ -487,6 +489,28 @@ export class Sfno {
   /** The network in torch-harmonics' layout: x [N, inChans, nlat, nlon] → [N, outChans, nlat, nlon]. */
   forward(g: Graph, p: Map<string, Tensor>, x: Tensor): Tensor {
     return this.fromInternal(g, this.forwardInternal(g, p, this.toInternal(g, x)), x.shape[0]);
+  }
+
+  /** act, then (with use_mlp) fc2(act(fc1(·) + bias)) on [w, E, N·H] activations (any number w of longitudes). */
+  private pointwiseMlp(g: Graph, y: Tensor, b: string, p: Map<string, Tensor>): Tensor {
+    y = this.act(g, y);
+    if (!this.config.useMlp) return y;
+    const shapes = this.parameterShapes;
+    const mat = (name: string) => {
+      const s = shapes.get(name)!;
+      return g.reshape(p.get(name)!, [s[0], s[1]]);
+    };
+    const bias = p.get(`${b}.mlp.fwd.0.bias`)!;
+    // hidden activations as [w, N·H, hidden]: the bias then runs along the last axis, where onnxruntime fuses
+    // bias + GELU into one kernel; both transposes fold into the GEMMs (transposed operands)
+    if (this.mlpLayout === 'hidden-last') {
+      const w1t = g.transpose(mat(`${b}.mlp.fwd.0.weight`), [1, 0]); // [E, hidden]
+      const z = this.act(g, g.add(g.matmul(g.transpose(y, [0, 2, 1]), w1t), bias)); // [w, N·H, hidden]
+      return g.matmul(mat(`${b}.mlp.fwd.2.weight`), g.transpose(z, [0, 2, 1])); // [w, E, N·H]
+    }
+    const hidden = shapes.get(`${b}.mlp.fwd.0.weight`)![0];
+    const z = this.act(g, g.add(g.matmul(mat(`${b}.mlp.fwd.0.weight`), y), g.reshape(bias, [1, hidden, 1]))); // [w, hidden, N·H]
+    return g.matmul(mat(`${b}.mlp.fwd.2.weight`), z);
   }
 
   private act(g: Graph, x: Tensor): Tensor {
