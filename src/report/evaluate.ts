@@ -415,6 +415,20 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
     return q;
   };
 
+  const runClimateCache = new Map<string, Float64Array | undefined>();
+  const runClimate = async (v: string): Promise<Float64Array | undefined> => {
+    if (!runClimateCache.has(v)) {
+      let q: Float64Array | undefined;
+      try {
+        q = Float64Array.from((await readZarrArray(await openZarrArray(run.root, `${v}_climate`))).data as Float64Array);
+      } catch {
+        q = undefined;
+      }
+      if (q && q.some(Number.isNaN)) throw new ScoreInputError(`run ${run.dir}: its M-climate ${v}_climate holds NaN`);
+      runClimateCache.set(v, q);
+    }
+    return runClimateCache.get(v);
+  };
   // sub-ensemble draws (the same members at every point, init and lead)
   let draws: SubEnsembleDraws[] = [];
   if (run.membersStored && M >= 2) {
@@ -493,7 +507,7 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
             const base = (li * thresholds.length + t) * P;
             for (let p = 0; p < P; p++) h.add(stats!.exceed![base + p]!, y[p]! > thr ? 1 : 0, weights[Math.floor(p / nlon)]!);
           });
-          if (run.climateChannels.has(v) && !mclim) {
+          if (run.climateChannels.has(v) && !mclim && !memberArr) {
             const counts = (await readZarrRegion(await openZarrArray(run.root, `${v}_climate_count`), [ii, li, 0, 0, 0], [1, 1, CLIMATE_PERCENTILES, nlat, nlon])).data as Int32Array;
             const efi = efiFromCounts(counts, CLIMATE_PERCENTILES, M, P);
             acc.efiMean.push(areaMeanOf(efi, weights, nlon));
@@ -511,7 +525,9 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
               eventKeys.push(`> ${thr}`);
             }
           }
-          const mcl = mclim ? await mclimField(v, lead, valid) : undefined;
+          // EFI/SOT from the members: against the M-climate store, else against the run's own M-climate (the same EFI
+          // as from its climate counts, plus SOT)
+          const mcl = mclim ? await mclimField(v, lead, valid) : await runClimate(v);
           const tieKey = streamKey(options.seed ?? 0, vi, ii, li);
           const tieBuf = new Float64Array(1);
           const pass = new FieldPass({
@@ -587,7 +603,7 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
               }
             }
             if (ii === 0) {
-              maps.push(mapEntry('efi', v, lead, name, run, pass.efiField!, 'EFI against the M-climate store (first init)'));
+              maps.push(mapEntry('efi', v, lead, name, run, pass.efiField!, `EFI against ${mclim ? 'the M-climate store' : "the run's M-climate"} (first init)`));
               maps.push(mapEntry('sot', v, lead, name, run, pass.sotUpper!, 'SOT, upper tail (90th vs M-climate 90th/99th; first init)'));
             }
           }

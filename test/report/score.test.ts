@@ -27,7 +27,7 @@ import { noleapHours, writeTruthStore } from '../../src/report/synthetic.ts';
 import { TEST_GRID, ORIGIN, smallConfig, writeCheckpoints } from '../ensemble/helpers.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'myriad-score-'));
-process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+process.on('exit', () => (process.env.KEEP_TMP ? console.error(tmp) : fs.rmSync(tmp, { recursive: true, force: true })));
 const geo = gridGeometry(TEST_GRID);
 const P = TEST_GRID.nlat * TEST_GRID.nlon;
 const VARS = ['z500', 't2m', 'tcwv'];
@@ -213,6 +213,33 @@ test('scores equal in-memory references computed on all members at once', async 
         }
       }
     }
+  }
+});
+
+test('a statistics-only run (no members) gives the same streamed scores: RMSE, spread, SSR, Brier, outliers, EFI from counts', async () => {
+  const cfg = validateForecastConfig(smallConfig('stats-only', checkpoints, { store: { members: false } }), tmp);
+  assert.equal((await runForecast(cfg)).complete, true);
+  const only = await scoreRun({ runDir: path.join(tmp, 'stats-only'), truth: truthDir, name: 'toy' });
+  assert.ok(only.notes.some((n) => /members not stored/.test(n)));
+  const want = new Map(tiled.records.map((r) => [JSON.stringify({ ...r, value: 0 }), r.value]));
+  const checked = new Set<string>();
+  for (const r of only.records) {
+    // ROC curve points: a weight total that rounds to just below 1 adds a (1, 1) padding point; the area is compared
+    if (r.metric === 'roc_hit_rate' || r.metric === 'roc_false_alarm_rate') continue;
+    const k = JSON.stringify({ ...r, value: 0 });
+    assert.ok(want.has(k), `record ${k} also comes from the members`);
+    if (r.metric === 'outlier_fraction') continue; // area-weighted from min/max here, unweighted ranks there
+    const v = want.get(k)!;
+    if (Number.isNaN(v)) assert.ok(Number.isNaN(r.value), k);
+    else assert.ok(Math.abs(r.value - v) <= 1e-9 * Math.max(1, Math.abs(v)), `${k}: ${r.value} vs ${v}`);
+    checked.add(r.metric);
+  }
+  for (const m of ['rmse', 'spread', 'ssr_unbiased', 'brier_score', 'roc_auc', 'efi_mean']) assert.ok(checked.has(m), m);
+  assert.ok(!checked.has('crps'), 'CRPS needs the members');
+  // outliers from min/max: the truth outside [min, max] (area-weighted) bounds the rank-based fraction (ties aside)
+  for (const r of only.records.filter((x) => x.metric === 'outlier_fraction' && x.lead_hours > 0)) {
+    const t = tiled.records.find((x) => x.metric === 'outlier_fraction' && x.variable === r.variable && x.lead_hours === r.lead_hours)!;
+    assert.ok(r.value >= 0 && r.value <= 1 && (r.value > 0) === (t.value > 0), `${r.variable} ${r.lead_hours}: ${r.value} vs ${t.value}`);
   }
 });
 
