@@ -4,7 +4,8 @@
 import { Graph, type Tensor, parseDim } from '../src/engine/graph.ts';
 import { compile } from '../src/engine/runtime.ts';
 import { Trainer } from '../src/engine/train.ts';
-import { Sfno, type SfnoConfig, constantParameters, initSfnoParameters, sfnoParameterShapes } from '../src/models/sfno.ts';
+import { loadavg } from 'node:os';
+import { Sfno, type SfnoBuildOptions, type SfnoConfig, constantParameters, initSfnoParameters, sfnoParameterShapes } from '../src/models/sfno.ts';
 import { SMALL_CONFIG, TH_COMPARE_CONFIG } from '../src/models/presets.ts';
 import { rolloutInternal, sphereSquaredErrorSum } from '../src/models/forecast.ts';
 import type { ChannelLayout } from '../src/models/checkpoint.ts';
@@ -54,8 +55,8 @@ export async function gemmRate(threads: number): Promise<number> {
   return (2 * 2048 * 256 * 256 * 8) / s / 1e9;
 }
 
-export async function inferenceLine(name: string, config: SfnoConfig, batch: number, threads: number, gemm: number): Promise<object> {
-  const model = new Sfno(config);
+export async function inferenceLine(name: string, config: SfnoConfig, batch: number, threads: number, gemm: number, options: SfnoBuildOptions = {}): Promise<object> {
+  const model = new Sfno(config, options);
   const g = new Graph(`sfno_bench_${name}`);
   const p = constantParameters(g, config, initSfnoParameters(config, 1));
   const [nlat, nlon] = config.imgSize;
@@ -81,6 +82,9 @@ export async function inferenceLine(name: string, config: SfnoConfig, batch: num
     gemmGflops: round(gemm, 1),
     fractionOfGemm: round(flops / s / 1e9 / gemm, 3),
     compileMs: round(compileMs, 0),
+    ...(Object.keys(options).length ? { options } : {}),
+    // one-minute load average when the line finished: timings on a shared machine are only comparable at similar load
+    loadAverage: round(loadavg()[0], 2),
   };
 }
 
@@ -88,8 +92,8 @@ export async function inferenceLine(name: string, config: SfnoConfig, batch: num
  * Several steps per session call with the state kept in the graph in the internal layout (how an ensemble runs):
  * `steps` forecast steps of `batch` members, statics and season shared by the members.
  */
-export async function rolloutLine(name: string, config: SfnoConfig, batch: number, steps: number, threads: number, gemm: number): Promise<object> {
-  const model = new Sfno(config);
+export async function rolloutLine(name: string, config: SfnoConfig, batch: number, steps: number, threads: number, gemm: number, options: SfnoBuildOptions = {}): Promise<object> {
+  const model = new Sfno(config, options);
   const nProg = config.outChans;
   const nStat = config.inChans - nProg >= 2 ? 2 : 0;
   const nTime = config.inChans - nProg - nStat;
@@ -124,6 +128,8 @@ export async function rolloutLine(name: string, config: SfnoConfig, batch: numbe
     achievedGflops: round(flops / s / 1e9, 2),
     gemmGflops: round(gemm, 1),
     fractionOfGemm: round(flops / s / 1e9 / gemm, 3),
+    ...(Object.keys(options).length ? { options } : {}),
+    loadAverage: round(loadavg()[0], 2),
   };
 }
 
@@ -171,6 +177,7 @@ export async function trainingLine(name: string, config: SfnoConfig, batch: numb
     achievedGflops: round(flops / s / 1e9, 2),
     gemmGflops: round(gemm, 1),
     fractionOfGemm: round(flops / s / 1e9 / gemm, 3),
+    loadAverage: round(loadavg()[0], 2),
   };
 }
 
@@ -189,6 +196,9 @@ export async function benchSfno(): Promise<object[]> {
     for (const threads of threadsList)
       for (const batch of quick ? [1, 16] : [1, 16, 64, 256]) lines.push(await inferenceLine(name, config, batch, threads, gemm.get(threads)!));
     for (const threads of threadsList) lines.push(await rolloutLine(name, config, quick ? 16 : 64, 4, threads, gemm.get(threads)!));
+    // cache blocking of the pointwise MLP (off by default): worth it where a slab's hidden activations fit in cache
+    if (name === 'small')
+      for (const threads of threadsList) lines.push(await inferenceLine(name, config, quick ? 16 : 64, threads, gemm.get(threads)!, { gridChunk: 2 }));
     for (const threads of threadsList) lines.push(await trainingLine(name, config, name === 'small' ? 8 : 4, threads, gemm.get(threads)!));
   }
   return lines;
