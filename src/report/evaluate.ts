@@ -507,11 +507,21 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
             const base = (li * thresholds.length + t) * P;
             for (let p = 0; p < P; p++) h.add(stats!.exceed![base + p]!, y[p]! > thr ? 1 : 0, weights[Math.floor(p / nlon)]!);
           });
-          if (run.climateChannels.has(v) && !mclim && !memberArr) {
+          if (run.climateChannels.has(v)) {
             const counts = (await readZarrRegion(await openZarrArray(run.root, `${v}_climate_count`), [ii, li, 0, 0, 0], [1, 1, CLIMATE_PERCENTILES, nlat, nlon])).data as Int32Array;
-            const efi = efiFromCounts(counts, CLIMATE_PERCENTILES, M, P);
-            acc.efiMean.push(areaMeanOf(efi, weights, nlon));
-            if (ii === 0) maps.push(mapEntry('efi', v, lead, name, run, efi, 'EFI from the run\'s M-climate counts (first init)'));
+            if (!mclim && !memberArr) {
+              const efi = efiFromCounts(counts, CLIMATE_PERCENTILES, M, P);
+              acc.efiMean.push(areaMeanOf(efi, weights, nlon));
+              if (ii === 0) maps.push(mapEntry('efi', v, lead, name, run, efi, 'EFI from the run\'s M-climate counts (first init)'));
+            }
+            // events "x > q_k of the run's M-climate" from the counts of members <= q_k
+            const q = (await runClimate(v))!;
+            for (const k of climPercs) {
+              const key = `M-climate p${k}`;
+              let h = acc.events.get(key);
+              if (!h) acc.events.set(key, (h = new ProbabilityHistogram(M)));
+              for (let p = 0; p < P; p++) h.add(M - counts[k * P + p]!, y[p]! > q[k * P + p]! ? 1 : 0, weights[Math.floor(p / nlon)]!);
+            }
           }
         }
         // member pass
@@ -523,6 +533,13 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
             for (const thr of thresholds) {
               climThr.push(new Float64Array(P).fill(thr));
               eventKeys.push(`> ${thr}`);
+            }
+            const q = await runClimate(v);
+            if (q) {
+              for (const k of climPercs) {
+                climThr.push(q.subarray(k * P, (k + 1) * P));
+                eventKeys.push(`M-climate p${k}`);
+              }
             }
           }
           // EFI/SOT from the members: against the M-climate store, else against the run's own M-climate (the same EFI

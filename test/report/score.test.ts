@@ -108,7 +108,10 @@ test('scoreRun: statistics-based and member-band (1-row bands) scores agree, and
     assert.ok(metrics.has(m), `metric ${m} present`);
   }
   const thresholds = new Set(streamed.records.filter((r) => r.metric === 'brier_score').map((r) => `${r.variable} ${r.threshold}`));
-  assert.deepEqual([...thresholds].sort(), ['t2m > 280', 't2m > 290', 't2m p95', 't2m p99', 'tcwv p95', 'tcwv p99', 'z500 p95', 'z500 p99']);
+  assert.deepEqual([...thresholds].sort(), [
+    't2m > 280', 't2m > 290', 't2m M-climate p95', 't2m M-climate p99', 't2m p95', 't2m p99',
+    'tcwv M-climate p95', 'tcwv M-climate p99', 'tcwv p95', 'tcwv p99', 'z500 M-climate p95', 'z500 M-climate p99', 'z500 p95', 'z500 p99',
+  ]);
   assert.ok(streamed.spectra.some((s) => s.kind === 'members') && streamed.spectra.some((s) => s.kind === 'truth') && streamed.spectra.some((s) => s.region === 'zonal'));
   assert.ok(streamed.maps.some((m) => m.name === 'efi'));
 });
@@ -216,7 +219,7 @@ test('scores equal in-memory references computed on all members at once', async 
   }
 });
 
-test('a statistics-only run (no members) gives the same streamed scores: RMSE, spread, SSR, Brier, outliers, EFI from counts', async () => {
+test('a statistics-only run (no members) gives the same streamed scores: RMSE, spread, SSR, Brier, M-climate events and EFI from counts, outliers', async () => {
   const cfg = validateForecastConfig(smallConfig('stats-only', checkpoints, { store: { members: false } }), tmp);
   assert.equal((await runForecast(cfg)).complete, true);
   const only = await scoreRun({ runDir: path.join(tmp, 'stats-only'), truth: truthDir, name: 'toy' });
@@ -235,6 +238,7 @@ test('a statistics-only run (no members) gives the same streamed scores: RMSE, s
     checked.add(r.metric);
   }
   for (const m of ['rmse', 'spread', 'ssr_unbiased', 'brier_score', 'roc_auc', 'efi_mean']) assert.ok(checked.has(m), m);
+  assert.ok(only.records.some((r) => r.metric === 'brier_score' && r.threshold === 'M-climate p95'), 'M-climate events from the counts');
   assert.ok(!checked.has('crps'), 'CRPS needs the members');
   // outliers from min/max: the truth outside [min, max] (area-weighted) bounds the rank-based fraction (ties aside)
   for (const r of only.records.filter((x) => x.metric === 'outlier_fraction' && x.lead_hours > 0)) {
