@@ -6,7 +6,7 @@ export function register(program: Command): void {
   program
     .command('report')
     .description('write a self-contained HTML report (inline SVG, no scripts) from tidy results')
-    .requiredOption('--results <path>', 'results directory (results.json or results.csv, optional report-bundle.json), or one such file')
+    .requiredOption('--results <path>', 'results directory (results.json or results.csv, optional report-bundle.json; e.g. the --out of myriad score), or one such file')
     .option('--out <file>', 'HTML file to write', 'report.html')
     .option('--title <text>', 'page title (default: the bundle title)')
     .action(async (opts: { results: string; out: string; title?: string }) => {
