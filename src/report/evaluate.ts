@@ -216,6 +216,8 @@ export interface ScoreOptions {
   resamples?: number;
   /** Members whose spectra are averaged (default 20, the first ones). */
   spectrumMembers?: number;
+  /** Rank-histogram bins (dividing M + 1); default all ranks up to 1,000 members, else the largest divisor <= 1,000. */
+  rankBins?: number;
   /** Seed of tie breaking and sub-ensemble draws (default 0). */
   seed?: number;
   /** Percentiles of the truth climate used as event thresholds (default 95, 99). */
@@ -675,7 +677,14 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
       if (acc.rankCounts) {
         const n = acc.rankCounts.reduce((a, b) => a + b, 0);
         rec('outlier_fraction', (acc.rankCounts[0]! + acc.rankCounts[M]!) / n);
-        records.push(...rankHistogramRecords(acc.rankCounts, keys));
+        const bins = rankBinsFor(M, options.rankBins);
+        if (bins === M + 1) records.push(...rankHistogramRecords(acc.rankCounts, keys));
+        else {
+          const width = (M + 1) / bins;
+          const coarse = new Float64Array(bins);
+          for (let k = 0; k <= M; k++) coarse[Math.floor(k / width)] += acc.rankCounts[k]!;
+          records.push(...rankHistogramRecords(coarse, { ...keys, bin_width: width }));
+        }
       } else if (acc.outlierStreamed.length) {
         rec('outlier_fraction', avg(acc.outlierStreamed));
       }
@@ -711,6 +720,22 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
     }
   }
   return { ensemble: name, records, spectra, maps, notes };
+}
+
+/**
+ * Rank-histogram bins: `requested` (must divide M + 1), else all M + 1 ranks up to 1,000 members, else the largest
+ * divisor of M + 1 not above 1,000 (each bin then covers (M + 1)/bins consecutive ranks, WB2 `num_bins`).
+ */
+export function rankBinsFor(members: number, requested?: number): number {
+  if (requested !== undefined) {
+    if (!(Number.isInteger(requested) && requested >= 1 && (members + 1) % requested === 0)) {
+      throw new ScoreInputError(`rank bins: ${requested} does not divide the ${members + 1} ranks of a ${members}-member ensemble`);
+    }
+    return requested;
+  }
+  if (members + 1 <= 1001) return members + 1;
+  for (let b = 1000; b >= 1; b--) if ((members + 1) % b === 0) return b;
+  return 1;
 }
 
 function mapEntry(kind: string, variable: string, lead: number, ensemble: string, run: RunStore, values: ArrayLike<number>, title: string): MapEntry {

@@ -250,6 +250,9 @@ export function renderReport(input: ReportInput, options: ReportOptions = {}): s
       for (const lead of leads) {
         const pts = g.filter((r) => r.lead_hours === lead).sort((a, b) => (a.bin as number) - (b.bin as number));
         const nb = maxOf(pts.map((r) => r.bin as number)) + 1;
+        // records may hold coarse bins of `bin_width` ranks each (WB2 num_bins); ranks then run to nb·width − 1
+        const width = typeof pts[0]?.bin_width === 'number' && (pts[0].bin_width as number) >= 1 ? (pts[0].bin_width as number) : 1;
+        const nMembers = nb * width - 1;
         const counts = new Float64Array(nb);
         for (const r of pts) counts[r.bin as number] = counts[r.bin as number]! + (Number.isFinite(r.value) ? r.value : 0);
         const total = counts.reduce((a, b) => a + b, 0);
@@ -263,16 +266,16 @@ export function renderReport(input: ReportInput, options: ReportOptions = {}): s
           let s = 0;
           for (let i = a; i < b; i++) s += counts[i]!;
           vals.push(total > 0 ? s / total : 0);
-          cats.push(b - a === 1 ? String(a) : `${a}–${b - 1}`);
+          cats.push(b - a === 1 && width === 1 ? String(a) : `${a * width}–${b * width - 1}`);
         }
         const expected = 1 / groups;
-        const note = groups < nb ? ` Ranks 0…${nb - 1} summed into ${groups} groups.` : '';
+        const note = groups < nb || width > 1 ? ` Ranks 0…${nMembers} summed into ${groups} groups.` : '';
         out.push(
           figure(
             barChart({
               id: nextId(),
               title: `Rank histogram, ${variable}, ${region}, ${ensemble}, lead ${leadLabel(lead)}`,
-              description: `Relative frequency of the rank of the truth among ${nb - 1} members.${note}`,
+              description: `Relative frequency of the rank of the truth among ${nMembers} members.${note}`,
               width: 520,
               height: 300,
               categories: cats,
@@ -281,7 +284,7 @@ export function renderReport(input: ReportInput, options: ReportOptions = {}): s
               yLabel: 'relative frequency',
               reference: { y: expected, label: 'flat (calibrated)' },
             }),
-            `Rank histogram (${nb - 1} members).${note}`,
+            `Rank histogram (${nMembers} members).${note}`,
           ),
         );
       }

@@ -19,7 +19,7 @@ import { brierDecomposition, brierScore, eventProbabilities, eventOutcomes, fair
 import { rankHistogram, ranksOfTruth } from '../../src/scores/ranks.ts';
 import { BeyondTruthHistogram, membersBeyondTruth } from '../../src/scores/huge.ts';
 import { DEFAULT_SIGMA_EDGES } from '../../src/scores/pass.ts';
-import { ScoreInputError, scoreRun, writeScoreOutput, type ScoreOutput } from '../../src/report/evaluate.ts';
+import { ScoreInputError, rankBinsFor, scoreRun, writeScoreOutput, type ScoreOutput } from '../../src/report/evaluate.ts';
 import { loadReportInput } from '../../src/report/bundle.ts';
 import { renderReport, REPORT_SECTIONS } from '../../src/report/html.ts';
 import type { ResultRecord } from '../../src/report/results.ts';
@@ -247,6 +247,16 @@ test('a statistics-only run (no members) gives the same streamed scores: RMSE, s
   }
 });
 
+test('rank histograms of huge ensembles come in coarse bins (bin_width ranks each) that the report reads', () => {
+  assert.equal(rankBinsFor(12), 13);
+  assert.equal(rankBinsFor(1000), 1001);
+  assert.equal(rankBinsFor(7424), 825); // 7425 = 3³·5²·11: 9 ranks per bin
+  const coarse = [3, 1, 0, 2, 4].map((value, bin) => ({ metric: 'rank_histogram', variable: 'x', lead_hours: 24, region: 'global', ensemble: 'e', bin, bin_width: 3, value }));
+  const html = renderReport({ results: coarse });
+  assert.match(html, /among 14 members\. Ranks 0…14 summed into 5 groups\./);
+  assert.match(html, />12–14</);
+});
+
 test('several runs combine into one results file, told apart by the ensemble column', () => {
   const out = path.join(tmp, 'scores');
   writeScoreOutput(out, streamed);
@@ -295,6 +305,7 @@ test('score refuses a grid mismatch, missing truth times, NaNs and unknown varia
   const nan = path.join(tmp, 'nan.zarr');
   await truthStore(nan, { nan: true });
   await assert.rejects(scoreRun({ runDir, truth: nan }), (e: Error) => e instanceof ScoreInputError && /z500 is NaN at 2024-01-03T12 \(row 1, column 5\)/.test(e.message));
+  await assert.rejects(scoreRun({ runDir, truth: truthDir, rankBins: 5 }), (e: Error) => e instanceof ScoreInputError && /rank bins: 5 does not divide the 13 ranks of a 12-member ensemble/.test(e.message));
   await assert.rejects(scoreRun({ runDir, truth: truthDir, variables: ['q700'] }), (e: Error) => e instanceof ScoreInputError && /variable 'q700' is not in run/.test(e.message));
   // through the command line: exit status 2 and one line naming the problem
   const r = spawnSync(process.execPath, ['bin/myriad.js', 'score', runDir, '--truth', shifted, '--out', path.join(tmp, 'x')], { encoding: 'utf8', cwd: path.resolve(import.meta.dirname, '../..') });

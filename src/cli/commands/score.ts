@@ -15,6 +15,7 @@ interface ScoreFlags {
   resamples?: string;
   spectrumMembers?: string;
   seed?: string;
+  rankBins?: string;
   statistics?: boolean;
   quiet?: boolean;
 }
@@ -47,6 +48,7 @@ export function register(program: Command): void {
     .option('--sizes <list>', 'bootstrapped sub-ensemble sizes (default 50,100,500,1000; the whole ensemble is always added)')
     .option('--resamples <n>', 'resamples per sub-ensemble size (default 20)')
     .option('--spectrum-members <n>', 'members whose spectra are averaged (default 20)')
+    .option('--rank-bins <n>', 'rank-histogram bins, dividing members + 1 (default: every rank up to 1,000 members)')
     .option('--seed <n>', 'seed of rank tie breaking and sub-ensemble draws (default 0)')
     .option('--no-statistics', 'compute everything from the members, ignoring the run\'s streaming statistics')
     .option('--quiet', 'no progress lines')
@@ -68,6 +70,7 @@ export function register(program: Command): void {
           resamples: positiveInt('--resamples', flags.resamples),
           spectrumMembers: positiveInt('--spectrum-members', flags.spectrumMembers),
           seed: positiveInt('--seed', flags.seed),
+          rankBins: positiveInt('--rank-bins', flags.rankBins),
           useStatistics: flags.statistics !== false,
           onProgress: flags.quiet ? undefined : (m) => process.stderr.write(`myriad score: ${m}\n`),
         });
