@@ -18,7 +18,7 @@ import { efiFromCounts } from '../scores/efi.ts';
 import { ProbabilityHistogram } from '../scores/events.ts';
 import { latitudeWeights } from '../scores/grid.ts';
 import { BeyondTruthHistogram, drawSubEnsembles, type SubEnsembleDraws, type SubEnsembleSizeResult } from '../scores/huge.ts';
-import { spreadSkillRatios } from '../scores/mean.ts';
+import { anomalyCorrelationOverTimes, anomalyProducts, spreadSkillRatios, type AnomalyProducts } from '../scores/mean.ts';
 import { rocCurve } from '../scores/probability.ts';
 import { DEFAULT_SIGMA_EDGES, FieldPass } from '../scores/pass.ts';
 import { zonalEnergySpectrum } from '../scores/spectrum.ts';
@@ -254,11 +254,13 @@ interface LeadAccumulator {
   efiMean: number[];
   /** max(EFI, 0), the truth's exceedance of its 95th percentile and the point weight, pooled over inits (EFI ROC). */
   efiRoc: { efi: number[]; event: number[]; weight: number[] };
+  /** Anomaly products of the ensemble mean against the truth's calendar-month mean, per init (ACC). */
+  anomalies: AnomalyProducts[];
   spectra: Map<string, { sum: Float64Array; n: number; x: number[]; xLabel: string }>;
 }
 
 function newLead(): LeadAccumulator {
-  return { mse: [], variance: [], debiased: [], outlierStreamed: [], crps: [], fairCrps: [], energy: [], controlMse: [], bestMse: [], events: new Map(), sub: [], efiMean: [], efiRoc: { efi: [], event: [], weight: [] }, spectra: new Map() };
+  return { mse: [], variance: [], debiased: [], outlierStreamed: [], crps: [], fairCrps: [], energy: [], controlMse: [], bestMse: [], events: new Map(), sub: [], efiMean: [], efiRoc: { efi: [], event: [], weight: [] }, anomalies: [], spectra: new Map() };
 }
 
 function avg(a: number[]): number {
@@ -390,6 +392,22 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
     }
     climCache.set(key, data);
     return data;
+  };
+  /** The truth's calendar-month mean (climate group `<v>_mean`), if the group has one. */
+  const climMean = async (v: string, month: number): Promise<Float32Array | undefined> => {
+    const key = `${v}:mean:${month}`;
+    if (!climCache.has(key)) {
+      let arr: ZarrArray;
+      try {
+        arr = await openZarrArray(climGroup!, `${v}_mean`);
+      } catch {
+        return undefined;
+      }
+      const data = (await readZarrRegion(arr, [month, 0, 0], [1, nlat, nlon])).data as Float32Array;
+      if (data.some(Number.isNaN)) throw new ScoreInputError(`climate: ${v}_mean is NaN for calendar month ${month + 1} (the truth has no data for that month)`);
+      climCache.set(key, data);
+    }
+    return climCache.get(key);
   };
   // M-climate store
   let mclim: { root: ZarrGroup; byMonth: boolean; leads: Float64Array } | undefined;
@@ -641,6 +659,10 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
           }
           addSpectrum(acc, 'members', Array.from({ length: zm.length }, (_, i) => i), zm, 'zonal wavenumber k');
         }
+        if (meanField && climGroup) {
+          const c = await climMean(v, monthOf(valid));
+          if (c) acc.anomalies.push(anomalyProducts(meanField, y, c, run.grid, weights));
+        }
         if (meanField) {
           const L = shtOf().lmax;
           addSpectrum(acc, 'ensemble_mean', Array.from({ length: L }, (_, l) => l), angularPowerSpectrum(shtOf().forward({ data: Float64Array.from(meanField), shape: [nlat, nlon] })).data, 'total wavenumber l');
@@ -663,6 +685,7 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
       rec('rmse', Math.sqrt(mse));
       rec('spread', Math.sqrt(variance));
       rec('debiased_mse', avg(acc.debiased));
+      if (acc.anomalies.length) rec('acc', anomalyCorrelationOverTimes(acc.anomalies).wb2);
       const ssr = spreadSkillRatios(variance, mse, M);
       rec('ssr', ssr.plain);
       rec('ssr_fortin', ssr.fortin);

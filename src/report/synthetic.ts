@@ -30,6 +30,8 @@ export async function writeTruthStore(
     field: (variable: string, timeIndex: number) => Promise<Float32Array> | Float32Array;
     climate?: (variable: string, percentile: number) => Float32Array;
     climatePercentiles?: number[];
+    /** Calendar-month mean `<v>_mean` of the climate group (the same for every month). */
+    climateMean?: (variable: string) => Float32Array;
   },
 ): Promise<void> {
   const nlat = options.lat.length;
@@ -48,6 +50,13 @@ export async function writeTruthStore(
       for (const q of options.climatePercentiles ?? [95, 99]) {
         const arr = await createZarrArray(g, `${v}_p${q}`, { shape: [12, nlat, nlon], chunks: [1, nlat, nlon], dtype: 'float32', dims: ['month', 'lat', 'lon'] });
         const one = options.climate(v, q);
+        const all = new Float32Array(12 * nlat * nlon);
+        for (let m = 0; m < 12; m++) all.set(one, m * nlat * nlon);
+        await writeZarrArray(arr, { data: all, shape: [12, nlat, nlon] });
+      }
+      if (options.climateMean) {
+        const arr = await createZarrArray(g, `${v}_mean`, { shape: [12, nlat, nlon], chunks: [1, nlat, nlon], dtype: 'float32', dims: ['month', 'lat', 'lon'] });
+        const one = options.climateMean(v);
         const all = new Float32Array(12 * nlat * nlon);
         for (let m = 0; m < 12; m++) all.set(one, m * nlat * nlon);
         await writeZarrArray(arr, { data: all, shape: [12, nlat, nlon] });

@@ -14,7 +14,7 @@ import { runForecast } from '../../src/ensemble/runner.ts';
 import { openZarrArray, openZarrStore, readZarrArray } from '../../src/io/zarr.ts';
 import { gridGeometry } from '../../src/sphere/grid.ts';
 import { latitudeWeights, pointWeights } from '../../src/scores/grid.ts';
-import { bestMember, controlMemberMse, energyScore, ensembleTimeStatistics, summariseEnsemble, type EnsembleTimeStatistics } from '../../src/scores/mean.ts';
+import { anomalyCorrelationOverTimes, anomalyProducts, bestMember, controlMemberMse, energyScore, ensembleMean, ensembleTimeStatistics, summariseEnsemble, type EnsembleTimeStatistics } from '../../src/scores/mean.ts';
 import { brierDecomposition, brierScore, eventProbabilities, eventOutcomes, fairBrierScore, reliabilityDiagram, rocCurve, exceedanceCounts } from '../../src/scores/probability.ts';
 import { rankHistogram, ranksOfTruth } from '../../src/scores/ranks.ts';
 import { BeyondTruthHistogram, membersBeyondTruth } from '../../src/scores/huge.ts';
@@ -62,6 +62,7 @@ async function truthStore(dir: string, opts: { times?: number[]; lat?: number[];
       return f;
     },
     climate: climateOf,
+    climateMean: (v) => climateOf(v, 50),
   });
 }
 
@@ -134,6 +135,7 @@ test('scores equal in-memory references computed on all members at once', async 
     const [, , M] = all.shape as [number, number, number];
     for (const [li, lead] of leads.entries()) {
       const per: EnsembleTimeStatistics[] = [];
+      const anomalies: ReturnType<typeof anomalyProducts>[] = [];
       let es = 0;
       let ctl = 0;
       let best = 0;
@@ -150,6 +152,7 @@ test('scores equal in-memory references computed on all members at once', async 
         const y = truthFields.get(v)![truthTimes.indexOf(noleapHours(2024, 1, 1, 0) + (t0 + lead - hoursFromIso(ORIGIN)))]!;
         const ens = { values, members: M, grid: TEST_GRID };
         per.push(ensembleTimeStatistics(ens, y, w));
+        anomalies.push(anomalyProducts(ensembleMean(ens), y, climateOf(v, 50), TEST_GRID, w));
         es += energyScore(ens, y, w, 'adjacent').score / inits.length;
         ctl += controlMemberMse(ens, y, w) / inits.length;
         best += bestMember(ens, y, w).rmse ** 2 / inits.length;
@@ -174,6 +177,7 @@ test('scores equal in-memory references computed on all members at once', async 
       for (const out of [streamed, tiled]) {
         const what = (m: string) => `${out === streamed ? 'streamed' : 'tiled'} ${m} ${v} ${lead}`;
         close(pick(out, 'rmse', v, lead), s.ensembleMeanRmse, what('rmse'));
+        close(pick(out, 'acc', v, lead), anomalyCorrelationOverTimes(anomalies).wb2, what('acc'));
         close(pick(out, 'spread', v, lead), s.spread, what('spread'));
         close(pick(out, 'ssr', v, lead), s.spreadSkill.plain, what('ssr'));
         close(pick(out, 'ssr_fortin', v, lead), s.spreadSkill.fortin, what('ssr_fortin'));
