@@ -116,7 +116,7 @@ test('config errors name the field, the value and what was expected, before any 
   assert.match(problems({ channels: ['z500', 'z850'] }), /channels\[1\]: unknown channel "z850"; expected one of the model's channels \(z500, t850, t2m, q700, tcwv\)/);
   assert.match(problems({ ensemble: { perturbations: -4 } }), /ensemble\.perturbations: got -4; expected a number >= 1/);
   assert.match(problems({ model: { kind: 'toy', checkpoints: [checkpoints[0], 'missing.json'] } }), /model\.checkpoints\[1\]: checkpoint file .*missing\.json does not exist/);
-  assert.match(problems({ model: { kind: 'sfno-x', checkpoints } }), /model\.kind: got "sfno-x"; expected one of 'toy'/);
+  assert.match(problems({ model: { kind: 'sfno-x', checkpoints } }), /model\.kind: got "sfno-x"; expected one of 'planet', 'sfno', 'toy'/);
   assert.match(problems({ inits: ['2024-01-03T03:00Z'] }), /inits\[0\]: got "2024-01-03T03:00Z"; expected a time on the 6-hourly model clock/);
   assert.match(problems({ perturbation: { method: 'bred-vector', seedChannel: 'h500' } }), /perturbation\.seedChannel: unknown channel "h500"/);
   assert.match(problems({ perturbation: { method: 'magic' } }), /perturbation\.method: got "magic"; expected one of 'bred-vector', 'gaussian', 'correlated', 'lagged', 'none'/);
