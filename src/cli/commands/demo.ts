@@ -1,18 +1,26 @@
-// `myriad demo`: the main job on the embedded default. Until the ensemble layer exists it runs the engine and
-// sphere benchmarks and says plainly which parts of the demo are not built yet.
-import type { Command } from 'commander';
+// `myriad demo`: the main job on the embedded default — HENS SFNO-BVMC and physics ensembles from the shipped
+// checkpoints and planet truth, scored, with a report, in one folder named at the end (src/cli/demo.ts).
+import { type Command, InvalidArgumentError } from 'commander';
+import { reportUserError } from '../errors.ts';
 
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('run the demonstration on the embedded default (shipped planet state and checkpoints)')
-    .option('--quick', 'a short version of the demo')
-    .action(async () => {
-      const { runSuite } = await import('../../../bench/index.ts');
-      const { releaseSessions } = await import('../../engine/runtime.ts');
-      console.log('myriad demo: the ensemble demo (planet, SFNO checkpoints, HENS ensembles, scores) is not built yet.');
-      console.log('Running what exists: the engine benchmark (one JSON line per measurement).');
-      for (const line of await runSuite('engine', { threads: [1] })) console.log(JSON.stringify(line));
-      await releaseSessions();
+    .description('run the demonstration on the shipped data: 1,024-member SFNO-BVMC and 64-member physics ensembles, 2 inits, 10 days, scores and report')
+    .option('--quick', 'a small version (32 + 8 members, 1 init, 2 days), a few minutes')
+    .option('--out <dir>', 'output folder (default: myriad-demo-<date>-<time>)')
+    .option('--threads <n>', 'engine threads (default 2)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--threads must be a positive integer, got '${v}'`);
+      return n;
+    })
+    .action(async (opts: { quick?: boolean; out?: string; threads?: number }) => {
+      const { runDemo } = await import('../demo.ts');
+      try {
+        const r = await runDemo({ quick: opts.quick, out: opts.out, threads: opts.threads });
+        console.log(`myriad demo: done in ${r.seconds.toFixed(0)} s; everything is in ${r.dir} (open ${r.dir}/report.html; summary in summary.md)`);
+      } catch (e) {
+        reportUserError('demo', e, (err) => /demo|config|checkpoint|truth|store/i.test(err.message) && !(err instanceof TypeError));
+      }
     });
 }
