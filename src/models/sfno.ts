@@ -245,8 +245,9 @@ export interface SfnoBuildOptions {
    */
   gridChunk?: number;
   /**
-   * Legendre stages on half grids (true, the default) or on all rows (false: half the graph nodes and no half-grid
-   * split/join passes, but twice the Legendre FLOPs; measured even on one thread at batch 64); see ShtGraphOptions
+   * Legendre stages on half grids (true) or on all rows (false, the default: half the graph nodes and no half-grid
+   * split/join passes for twice the Legendre FLOPs; 1.04× on one thread and 1.07–1.12× on two for the shipped
+   * configuration at batch 64/256, same-minute interleaved runs); see ShtGraphOptions
    */
   equatorialSymmetry?: boolean;
 }
@@ -279,7 +280,7 @@ export class Sfno {
     this.gridChunk = options.gridChunk ?? 0;
     if (!Number.isInteger(this.gridChunk) || this.gridChunk < 0) throw new SfnoConfigError(`SFNO: gridChunk must be a non-negative integer, got ${this.gridChunk}`);
     const dftChoice = options.dft ?? 'auto';
-    const equatorialSymmetry = options.equatorialSymmetry ?? true;
+    const equatorialSymmetry = options.equatorialSymmetry ?? false;
     const make = (grid: Grid, dft: 'auto' | 'direct' | 'factorised') =>
       new ShtPlan(grid, { lmax: modes, mmax: modes, norm: 'ortho', csphase: true, dtype: 'float32', groupSize, blockLayout: 'degree-major', dft, equatorialSymmetry });
     const outerGrid: Grid = { kind: this.config.grid, nlat, nlon };
