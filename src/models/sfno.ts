@@ -544,39 +544,58 @@ export class Sfno {
    * Instance norm (per member and channel over the grid points, biased variance, eps 1e-6) of f = synthesis(Y),
    * applied to Y: f's grid mean is a weighted sum of the m = 0 coefficients and its mean square a quadratic form
    * Σ_m c_m Yᵐᵀ Gᵐ Yᵐ with the Gram matrices Gᵐ of the Legendre functions over the grid rows (c_0 = 1, else 2;
-   * the imaginary part at m = 0, which the synthesis ignores, is zeroed). (f − mean)·rstd·w + b is then the synthesis
-   * of Y·a plus a constant on the (0, 0) coefficient. Same function as the grid-point norm, on spectrum-sized data.
+   * the imaginary part at m = 0, which the synthesis ignores, is zeroed). The mean is removed from the (0, 0)
+   * coefficient first, so the quadratic form is the (biased) variance itself, as PyTorch computes it, without the
+   * cancellation of E[f²] − mean²; (f − mean)·rstd·w + b is then the synthesis of the centred Y·a plus b on the
+   * (0, 0) coefficient. Same function as the grid-point norm, on spectrum-sized data.
    */
   private spectralInstanceNorm(g: Graph, plan: ShtPlan, Y: Packed, weight: Tensor, bias: Tensor): Packed {
     const E = this.config.embedDim;
     const tabs = this.normTables(plan);
-    let mean: Tensor | null = null;
-    let square: Tensor | null = null;
-    const Ym = Y.map((blk, bi) => {
-      const b = plan.blocks[bi];
+    const shape5 = (b: SpectralBlock) => [b.ms.length, b.ls.length, 2, E, -1];
+    // the imaginary part at m = 0 (ignored by the synthesis) zeroed, then the grid mean from the m = 0 block
+    const masked = Y.map((blk, bi) => {
       const t = tabs[bi];
+      const b = plan.blocks[bi];
+      return t.mask ? g.reshape(g.mul(g.reshape(blk, [b.ms.length, b.ls.length, 2, -1]), g.constant(t.mask, [b.ms.length, 1, 2, 1])), [b.ms.length, b.ls.length, -1]) : blk;
+    });
+    let mean: Tensor | null = null;
+    masked.forEach((y, bi) => {
+      const t = tabs[bi];
+      const b = plan.blocks[bi];
+      if (!t.meanRow) return;
+      const rows = b.ms.length * b.ls.length * 2;
+      const m = g.matmul(g.constant(t.meanRow, [1, rows]), g.reshape(y, [rows, -1])); // [1, Bf]
+      mean = mean ? g.add(mean, m) : m;
+    });
+    if (!mean || !tabs.some((t) => t.constantCoefficient)) throw new GraphError('SFNO: the spectral norm needs the (l = 0, m = 0) coefficient');
+    const mean2 = g.reshape(mean, [E, -1]); // [E, N]
+    // centre in spectral space (the mean removed from the (0, 0) coefficient), so that the variance is the quadratic
+    // form itself, without the cancellation of E[f²] − mean²
+    const centred = masked.map((y, bi) => {
+      const t = tabs[bi];
+      const b = plan.blocks[bi];
+      if (!t.constantCoefficient) return y;
+      const unit = g.constant(t.constantCoefficient, [b.ms.length, b.ls.length, 2, 1, 1]);
+      return g.reshape(g.sub(g.reshape(y, shape5(b)), g.mul(unit, mean2)), [b.ms.length, b.ls.length, -1]);
+    });
+    let square: Tensor | null = null;
+    centred.forEach((y, bi) => {
+      const t = tabs[bi];
+      const b = plan.blocks[bi];
       const gsz = b.ms.length;
       const nl = b.ls.length;
-      const y = t.mask ? g.reshape(g.mul(g.reshape(blk, [gsz, nl, 2, -1]), g.constant(t.mask, [gsz, 1, 2, 1])), [gsz, nl, -1]) : blk;
       const q = g.mul(g.matmul(g.constant(t.gram, [gsz, nl, nl]), y), y); // [g, nl, 2·Bf]
       const s = g.reduceSum(g.reshape(q, [gsz * nl * 2, -1]), [0], true); // [1, Bf]
       square = square ? g.add(square, s) : s;
-      if (t.meanRow) {
-        const m = g.matmul(g.constant(t.meanRow, [1, gsz * nl * 2]), g.reshape(y, [gsz * nl * 2, -1])); // [1, Bf]
-        mean = mean ? g.add(mean, m) : m;
-      }
-      return y;
     });
-    if (!mean || !square) throw new GraphError('SFNO: the spectral norm needs the m = 0 block and at least one degree');
-    const mean2 = g.reshape(mean, [E, -1]); // [E, N]
-    const variance = g.maximum(g.sub(g.reshape(square, [E, -1]), g.mul(mean2, mean2)), 0);
+    const variance = g.maximum(g.reshape(square!, [E, -1]), 0);
     const a = g.mul(g.div(1, g.sqrt(g.add(variance, 1e-6))), g.reshape(weight, [E, 1])); // [E, N]
-    const shift = g.sub(g.reshape(bias, [E, 1]), g.mul(mean2, a)); // [E, N]
-    return Ym.map((blk, bi) => {
+    const shift = g.reshape(bias, [E, 1]);
+    return centred.map((blk, bi) => {
       const b = plan.blocks[bi];
       const t = tabs[bi];
-      const shape = [b.ms.length, b.ls.length, 2, E, -1];
-      let z = g.mul(g.reshape(blk, shape), a);
+      let z = g.mul(g.reshape(blk, shape5(b)), a);
       if (t.constantCoefficient) z = g.add(z, g.mul(g.constant(t.constantCoefficient, [b.ms.length, b.ls.length, 2, 1, 1]), shift));
       return g.reshape(z, [b.ms.length, b.ls.length, -1]);
     });
