@@ -32,6 +32,12 @@ export interface ForecastModel {
    * batch or on the batch size.
    */
   step(state: Float32Array, batch: number, time: Hours): Promise<Float32Array>;
+  /**
+   * Optional: advances a batch `steps` steps in one call (a model that keeps the state in its own layout between
+   * steps is faster this way). The same contract as `step`; the runner uses it between stored leads, the same way in
+   * every run and regeneration, so members stay reproducible bit for bit.
+   */
+  advance?(state: Float32Array, batch: number, time: Hours, steps: number): Promise<Float32Array>;
 }
 
 /** Analyses (initial conditions) on a model's grid and channels, at multiples of `stepHours`. */

@@ -163,6 +163,22 @@ export async function stepInBatches(model: ForecastModel, states: Float32Array, 
   return out;
 }
 
+/** {@link stepInBatches} over `steps` steps, through the model's multi-step `advance` when it has one. */
+export async function advanceInBatches(model: ForecastModel, states: Float32Array, members: number, time: Hours, batchSize: number, steps: number): Promise<Float32Array> {
+  if (steps === 1 || !model.advance) {
+    let s = states;
+    for (let k = 0; k < steps; k++) s = await stepInBatches(model, s, members, time + k * model.stepHours, batchSize);
+    return s;
+  }
+  const per = states.length / members;
+  const out = new Float32Array(states.length);
+  for (let b0 = 0; b0 < members; b0 += batchSize) {
+    const n = Math.min(batchSize, members - b0);
+    out.set(await model.advance(states.subarray(b0 * per, (b0 + n) * per), n, time, steps), b0 * per);
+  }
+  return out;
+}
+
 /**
  * HENS bred vectors for perturbation keys `keys` (one per bred vector), fact sheet §1.2:
  * dx = T ⊙ η with η the correlated seed field on the seed channel only (others 0), T_c = amplitude · RMSE_48h(c);

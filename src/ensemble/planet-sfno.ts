@@ -40,7 +40,10 @@ export class SfnoForecastModel implements ForecastModel {
   readonly rmse48h: Float64Array;
   readonly nonNegative: readonly string[] = [];
 
-  private constructor(readonly checkpoint: Checkpoint, private readonly forecaster: Forecaster, name: string, rmse48h: Float64Array) {
+  /** multi-step forecasters by step count, compiled on first use */
+  private readonly multi = new Map<number, Promise<Forecaster>>();
+
+  private constructor(readonly checkpoint: Checkpoint, private readonly forecaster: Forecaster, name: string, rmse48h: Float64Array, private readonly statics: Map<string, Float32Array>, private readonly threads?: number) {
     this.name = name;
     this.channels = [...checkpoint.channels.prognostic];
     this.grid = sfnoGrid(checkpoint);
@@ -55,10 +58,21 @@ export class SfnoForecastModel implements ForecastModel {
     const rmse = options.rmse48h ? Float64Array.from(options.rmse48h) : new Float64Array(C).fill(NaN);
     if (rmse.length !== C) throw new RangeError(`SFNO ${options.name}: rmse48h has ${rmse.length} values for ${C} channels`);
     const forecaster = await Forecaster.create(ck, { steps: 1, statics: options.statics, threads: options.threads });
-    return new SfnoForecastModel(ck, forecaster, options.name, rmse);
+    return new SfnoForecastModel(ck, forecaster, options.name, rmse, options.statics, options.threads);
   }
 
-  async step(state: Float32Array, batch: number, time: Hours): Promise<Float32Array> {
+  step(state: Float32Array, batch: number, time: Hours): Promise<Float32Array> {
+    return this.advance(state, batch, time, 1);
+  }
+
+  /** `steps` six-hour steps in one engine call (the state stays in the network's internal layout in between). */
+  async advance(state: Float32Array, batch: number, time: Hours, steps: number): Promise<Float32Array> {
+    if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`${this.name}.advance: steps must be a positive integer, got ${steps}`);
+    let forecaster = this.forecaster;
+    if (steps > 1) {
+      if (!this.multi.has(steps)) this.multi.set(steps, Forecaster.create(this.checkpoint, { steps, statics: this.statics, threads: this.threads }));
+      forecaster = await this.multi.get(steps)!;
+    }
     if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`${this.name}.step: batch must be a positive integer, got ${batch}`);
     const n = batch * this.channels.length * this.grid.nlat * this.grid.nlon;
     if (!(state instanceof Float32Array) || state.length !== n) {
@@ -70,11 +84,11 @@ export class SfnoForecastModel implements ForecastModel {
       const pair = new Float32Array(2 * n);
       pair.set(state);
       pair.set(state, n);
-      const [next] = await this.forecaster.run(pair, 2, noleapDayOfYear(time));
-      return next.slice(0, n);
+      const out = await forecaster.run(pair, 2, noleapDayOfYear(time));
+      return out[steps - 1].slice(0, n);
     }
-    const [next] = await this.forecaster.run(state, batch, noleapDayOfYear(time));
-    return next;
+    const out = await forecaster.run(state, batch, noleapDayOfYear(time));
+    return out[steps - 1];
   }
 }
 

@@ -18,7 +18,7 @@ import { type ForecastConfig, canonicalConfig } from './config.ts';
 import { type AnalysisSource, type ForecastModel, type Hours, channelUnits, withFixedBatch } from './model.ts';
 import { type MemberIdentity, type WorkUnit, memberCount, memberIdentity, shardUnits, workUnits } from './members.ts';
 import { PartialFile, UnitFieldStatistics, climateByPoint, encodePartial, mergeField } from './partials.ts';
-import { initialStates, stepInBatches } from './perturb.ts';
+import { advanceInBatches, initialStates } from './perturb.ts';
 import { analysisKind, modelKind } from './registry.ts';
 
 export const STORE_DIR = 'store.zarr';
@@ -251,9 +251,12 @@ export async function forecastMembers(
   let states = await initialStates({ model, analyses, t0, runSeed: cfg.seed, layout: cfg.layout, spec: cfg.perturbationSpec, batchSize: cfg.ensemble.batchSize }, members);
   await onLead(0, states);
   let t: Hours = t0;
-  for (let s = 1; s <= cfg.steps; s++) {
-    states = await stepInBatches(model, states, members.length, t, cfg.ensemble.batchSize);
-    t += model.stepHours;
+  // from one stored lead to the next in one call where the model can (advanceInBatches)
+  for (let s = 0; s < cfg.steps; ) {
+    const k = Math.min(cfg.outputEvery - (s % cfg.outputEvery), cfg.steps - s);
+    states = await advanceInBatches(model, states, members.length, t, cfg.ensemble.batchSize, k);
+    t += k * model.stepHours;
+    s += k;
     if (s % cfg.outputEvery === 0) await onLead(s / cfg.outputEvery, states);
   }
   return members.length * cfg.steps;

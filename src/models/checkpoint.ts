@@ -23,6 +23,12 @@ export interface ChannelLayout {
   timeFeatures: string[];
   /** the network predicts the 6-hour change of the normalised state (true) or the state itself */
   residual: boolean;
+  /**
+   * Residual models: the network's output is the 6-hour change in units of this per-channel scale (the standard
+   * deviation of the normalised 6-hour change over the training pairs), so its targets are O(1):
+   * next = x + residualScale_c · y. Absent: 1 (older checkpoints).
+   */
+  residualScale?: number[];
   /** hours per model step */
   stepHours: number;
 }
@@ -79,7 +85,14 @@ function validateLayout(c: unknown, config: SfnoConfig, where: string): ChannelL
     throw new CheckpointError(`${where}: ${nIn} input channels (${[...prognostic, ...statics, ...timeFeatures].join(', ')}) but config.inChans = ${config.inChans}`);
   if (prognostic.length !== config.outChans)
     throw new CheckpointError(`${where}: ${prognostic.length} prognostic channels but config.outChans = ${config.outChans}`);
-  return { prognostic, statics, timeFeatures, residual: o.residual, stepHours: o.stepHours };
+  let residualScale: number[] | undefined;
+  if (o.residualScale !== undefined) {
+    const r = o.residualScale as unknown;
+    if (!Array.isArray(r) || r.length !== prognostic.length || !r.every((v) => typeof v === 'number' && Number.isFinite(v) && v > 0))
+      throw new CheckpointError(`${where}: channels.residualScale must hold ${prognostic.length} positive numbers (one per prognostic channel), got ${JSON.stringify(r)}`);
+    residualScale = r as number[];
+  }
+  return { prognostic, statics, timeFeatures, residual: o.residual, stepHours: o.stepHours, ...(residualScale ? { residualScale } : {}) };
 }
 
 /** Checks parameters against the configuration: every tensor present, float32, of the right shape, nothing extra. */

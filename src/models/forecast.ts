@@ -222,7 +222,13 @@ export function forecastStepInternal(g: Graph, model: Sfno, layout: ChannelLayou
   if (!layout.residual) return y;
   const nProg = layout.prognostic.length;
   if (model.config.outChans !== nProg) throw new GraphError(`forecast: ${model.config.outChans} outputs for ${nProg} prognostic channels`);
-  return g.add(y, g.slice(x, [0], [nProg], [1]));
+  return g.add(scaledResidual(g, layout, y), g.slice(x, [0], [nProg], [1]));
+}
+
+/** The network's residual output in normalised state units: × residualScale per channel (internal layout). */
+export function scaledResidual(g: Graph, layout: ChannelLayout, y: Tensor): Tensor {
+  if (!layout.residualScale) return y;
+  return g.mul(y, g.constant(Float32Array.from(layout.residualScale), [1, layout.residualScale.length, 1]));
 }
 
 /** Σ over channels and the sphere of (a − b)², per member summed over the batch: a, b internal [nlon, C, N·nlat_f]. */
@@ -267,7 +273,7 @@ export function rolloutInternal(g: Graph, model: Sfno, layout: ChannelLayout, p:
     if (nt) parts.push(g.mul(ones, g.reshape(g.slice(season, [k], [k + 1], [0]), [1, 2, 1])));
     const shared = parts.length === 1 ? parts[0] : g.concat(parts, 1);
     const y = model.forwardInternalShared(g, p, state, layout.statics.length + nt ? shared : null);
-    state = layout.residual ? g.add(y, state) : y;
+    state = layout.residual ? g.add(scaledResidual(g, layout, y), state) : y;
     out.push(state);
   }
   return out;

@@ -3,7 +3,7 @@
 // resume after interruption; deterministic for a seed (Philox init and data order) and a thread count.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Graph } from '../engine/graph.ts';
+import { Graph, type Tensor } from '../engine/graph.ts';
 import { compile, type Executable } from '../engine/runtime.ts';
 import { keyFromSeed, streamKey, uniformFill } from '../engine/random.ts';
 import { Trainer } from '../engine/train.ts';
@@ -247,11 +247,15 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
     throw new TrainError(`model: ${(e as Error).message}`);
   }
   const stats: ChannelStats = channelStats(data, train, layout);
+  // residual models predict the 6-hour change in units of its own spread (per channel), and the loss weighs each
+  // channel's error in those units: otherwise the small changes drown under the state's normalisation
+  if (residual) layout.residualScale = tendencyScales(data, train, layout, stats);
+  const lossScale = layout.residualScale ? Float32Array.from(layout.residualScale, (v) => 1 / v) : undefined;
   const perEpoch = Math.min(train.length, options.samplesPerEpoch ?? train.length);
   const stepsPerEpoch = Math.floor(perEpoch / batchSize);
   if (stepsPerEpoch < 1) throw new TrainError(`batchSize ${batchSize} exceeds the ${perEpoch} training samples per epoch`);
   const totalSteps = epochs * stepsPerEpoch;
-  const fingerprint = JSON.stringify({ config, epochs, batchSize, lr, weightDecay, clipNorm, warmupSteps, validationYears, ...(options.validationPeriod ? { validationPeriod: options.validationPeriod } : {}), residual, perEpoch, seed: options.seed, data: data.hours.length });
+  const fingerprint = JSON.stringify({ config, epochs, batchSize, lr, weightDecay, clipNorm, warmupSteps, validationYears, ...(options.validationPeriod ? { validationPeriod: options.validationPeriod } : {}), residual, perEpoch, seed: options.seed, data: data.hours.length, residualScale: layout.residualScale ?? null });
 
   const model = new Sfno(config);
   const P = nlat * nlon;
@@ -263,7 +267,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
       const target = g.input('target', 'float32', [batchSize, nOut, nlat, nlon]);
       const pred = forecastStepInternal(g, model, layout, p, model.toInternal(g, x));
       // mean over the batch of Σ_channels ∫_sphere (prediction − target)² (normalised units)
-      return g.div(sphereSquaredErrorSum(g, model, pred, model.toInternal(g, target)), batchSize);
+      return g.div(scaledErrorSum(g, model, pred, model.toInternal(g, target), lossScale), batchSize);
     },
     optimizer: {
       lr: { baseLr: lr, totalSteps, warmupSteps, minLr: 0 },
@@ -339,6 +343,35 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
   return { bestPath, initialValLoss: state.initialValLoss, bestValLoss: state.bestValLoss, history: state.history, steps: state.step, finished: true };
 }
 
+/** Σ over channels and the sphere of ((a − b)·w_c)² (internal layout; w: per-channel weights, default 1). */
+function scaledErrorSum(g: Graph, model: Sfno, a: Tensor, b: Tensor, w?: Float32Array): Tensor {
+  if (!w) return sphereSquaredErrorSum(g, model, a, b);
+  const c = g.constant(w, [1, w.length, 1]);
+  return sphereSquaredErrorSum(g, model, g.mul(a, c), g.mul(b, c));
+}
+
+/**
+ * Per prognostic channel, the standard deviation of the normalised 6-hour change x(t+1) − x(t) over the training
+ * pairs (floored at 1e-6): the residual scale of the checkpoint.
+ */
+export function tendencyScales(data: TruthData, pairs: readonly number[], layout: ChannelLayout, stats: ChannelStats): number[] {
+  const P = data.grid.nlat * data.grid.nlon;
+  return layout.prognostic.map((name) => {
+    const f = data.fields.get(name)!;
+    const std = stats.std[stats.channels.indexOf(name)];
+    let s = 0;
+    let ss = 0;
+    for (const t of pairs)
+      for (let p = 0, o = t * P; p < P; p++) {
+        const d = (f[o + P + p] - f[o + p]) / std;
+        s += d;
+        ss += d * d;
+      }
+    const n = pairs.length * P;
+    return Math.max(1e-6, Math.sqrt(Math.max(0, ss / n - (s / n) ** 2)));
+  });
+}
+
 interface Validator {
   exe: Executable;
   names: string[];
@@ -352,7 +385,8 @@ async function buildValidator(model: Sfno, layout: ChannelLayout, nIn: number, n
   const x = g.input('x', 'float32', ['N', nIn, nlat, nlon]);
   const target = g.input('target', 'float32', ['N', nOut, nlat, nlon]);
   const pred = forecastStepInternal(g, model, layout, p, model.toInternal(g, x));
-  g.output('sse', sphereSquaredErrorSum(g, model, pred, model.toInternal(g, target)));
+  const inv = layout.residualScale ? Float32Array.from(layout.residualScale, (v) => 1 / v) : undefined;
+  g.output('sse', scaledErrorSum(g, model, pred, model.toInternal(g, target), inv));
   const shapes = sfnoParameterShapes(model.config);
   return { exe: await compile(g, { threads }), names: [...shapes.keys()], shapes };
 }

@@ -70,6 +70,17 @@ test('training lowers the validation loss; same seed, same weights; resume gives
   assert.equal(ckA.config.inChans, 8);
   const hMean = ckA.normalisation.mean[ckA.normalisation.channels.indexOf('height')];
   assert.ok(Math.abs(hMean - 100) < 2, `height mean ${hMean}`);
+  // the residual scale: std of the normalised 6-h change of height over the training pairs, computed here directly
+  const truth = await loadTruth(data);
+  const { train } = splitSamples(truth, 1);
+  const P = truth.grid.nlat * truth.grid.nlon;
+  const h = truth.fields.get('height')!;
+  const hStd = ckA.normalisation.std[ckA.normalisation.channels.indexOf('height')];
+  const d = train.flatMap((t) => Array.from({ length: P }, (_, p) => (h[(t + 1) * P + p] - h[t * P + p]) / hStd));
+  const dm = d.reduce((x, y) => x + y, 0) / d.length;
+  const dStd = Math.sqrt(d.reduce((x, y) => x + (y - dm) ** 2, 0) / d.length);
+  assert.equal(ckA.channels.residualScale?.length, 4);
+  assert.ok(Math.abs(ckA.channels.residualScale![2] - dStd) < 1e-9 * Math.max(1, dStd), `residual scale ${ckA.channels.residualScale![2]} vs ${dStd}`);
 
   const b = await trainSfno(tiny('b', 5));
   const ckB = loadCheckpoint(b.bestPath);
