@@ -20,7 +20,7 @@
 // Metric vocabulary of the tidy records (what each report section looks for):
 //   scores against lead   any metric whose records have no extra keys except `threshold` (rmse, spread, ssr,
 //                         ssr_fortin, ssr_unbiased, crps, fair_crps, acc, energy_score, control_rmse,
-//                         best_member_rmse, outlier_fraction, …); records with `threshold` (brier_score,
+//                         best_member_rmse, outlier_fraction, smallest_size_95, …); records with `threshold` (brier_score,
 //                         roc_auc, log_score, tw_crps, …) are plotted in the extremes section
 //   rank histograms       metric 'rank_histogram', extra `bin` (0…M); value = count or frequency
 //   reliability           'reliability_forecast', 'reliability_observed', 'reliability_count'; extras `bin`, `threshold`;

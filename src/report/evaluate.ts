@@ -6,7 +6,9 @@
 // and the EFI from the 101-percentile counts. From the members (when stored), band by band with memory bounded by
 // `bandBytes` whatever the member count: CRPS (standard and fair), rank histograms (seeded tie breaking), energy
 // score, control- and best-member RMSE, outliers, events against the truth's 95th/99th calendar-month percentiles,
-// σ-bins, bootstrapped sub-ensembles, EFI/SOT against an M-climate store, and spectra.
+// σ-bins, bootstrapped sub-ensembles, EFI/SOT against an M-climate store, and spectra. Per event threshold also the
+// log score and the threshold-/outcome-weighted CRPS (see `addWeightedEventBand`), and per variable and lead the
+// smallest sub-ensemble size whose range covers the truth in >= 95% of cases (`smallest_size_95`).
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { openZarrArray, openZarrGroup, openZarrStore, readZarrArray, readZarrRegion, type ZarrArray, type ZarrGroup } from '../io/zarr.ts';
@@ -19,7 +21,8 @@ import { ProbabilityHistogram } from '../scores/events.ts';
 import { latitudeWeights } from '../scores/grid.ts';
 import { BeyondTruthHistogram, drawSubEnsembles, type SubEnsembleDraws, type SubEnsembleSizeResult } from '../scores/huge.ts';
 import { anomalyCorrelationOverTimes, anomalyProducts, spreadSkillRatios, type AnomalyProducts } from '../scores/mean.ts';
-import { rocCurve } from '../scores/probability.ts';
+import { logScore, rocCurve } from '../scores/probability.ts';
+import { crpsFromSums, crpsSumsSorted } from '../scores/crps.ts';
 import { DEFAULT_SIGMA_EDGES, FieldPass } from '../scores/pass.ts';
 import { zonalEnergySpectrum } from '../scores/spectrum.ts';
 import { CLIMATE_PERCENTILES } from '../scores/streaming.ts';
@@ -257,10 +260,93 @@ interface LeadAccumulator {
   /** Anomaly products of the ensemble mean against the truth's calendar-month mean, per init (ACC). */
   anomalies: AnomalyProducts[];
   spectra: Map<string, { sum: Float64Array; n: number; x: number[]; xLabel: string }>;
+  /** Per event key: latitude-weighted sums of log score, twCRPS and owCRPS from the members (`addWeightedEventBand`). */
+  weightedEvents: Map<string, WeightedEventSums>;
+}
+
+/** Latitude-weighted sums over points (and inits) of the member-based event scores of one event threshold. */
+export interface WeightedEventSums {
+  /** Σ w · log score; divided by `weight` gives `log_score`. */
+  logNum: number;
+  /** Σ w · twCRPS; divided by `weight` gives `tw_crps`. */
+  twNum: number;
+  /** Σ w · owCRPS over the points where it is defined; divided by `owWeight` gives `ow_crps`. */
+  owNum: number;
+  owWeight: number;
+  weight: number;
+}
+
+/**
+ * Adds one band of members (block [M, S], member-major, as read from the store) to the per-threshold sums:
+ * - log score (`logScore` of src/scores/probability.ts) of the event "truth > threshold" with the forecast
+ *   probability p = #(members > threshold)/M, clipped to [1/(2M), 1 − 1/(2M)] (eps = 0) so that an event that no
+ *   member (or every member) predicts costs ln(2M) rather than infinity;
+ * - twCRPS with weight 1 on [threshold, ∞), i.e. chaining v(z) = max(z, threshold), standard (ECDF) estimator
+ *   (equals `twCrps(members, y, { lower: threshold }, 'standard')`);
+ * - owCRPS with w(z) = 1{z >= threshold} (equals `owCrps(members, y, intervalWeight({ lower: threshold }))`): 0 where
+ *   the truth is below the threshold, else the CRPS of the members at or above it; undefined (left out of the mean,
+ *   so `ow_crps` averages over the points where it is defined) where the truth is at or above the threshold but no
+ *   member is.
+ * `thresholds` is [T, S] (threshold per event and point), `pointWeights` [S] (latitude weights).
+ */
+export function addWeightedEventBand(
+  sums: WeightedEventSums[], block: ArrayLike<number>, members: number, truth: ArrayLike<number>, thresholds: ArrayLike<number>, pointWeights: ArrayLike<number>,
+): void {
+  const M = members;
+  const S = truth.length;
+  const T = sums.length;
+  if (block.length !== M * S) throw new Error(`member band has ${block.length} values, expected ${M} members × ${S} points`);
+  if (thresholds.length !== T * S) throw new Error(`event thresholds have ${thresholds.length} values, expected ${T} events × ${S} points`);
+  const sorted = new Float64Array(M);
+  const chained = new Float64Array(M);
+  const probs = Array.from({ length: T }, () => new Float64Array(S));
+  const outs = Array.from({ length: T }, () => new Float64Array(S));
+  const pMin = 1 / (2 * M);
+  let wSum = 0;
+  for (let k = 0; k < S; k++) {
+    for (let m = 0; m < M; m++) sorted[m] = block[m * S + k]!;
+    sorted.sort();
+    const y = truth[k]!;
+    const w = pointWeights[k]!;
+    wSum += w;
+    for (let t = 0; t < T; t++) {
+      const thr = thresholds[t * S + k]!;
+      const sum = sums[t]!;
+      // members at or above the threshold form a suffix of the sorted members; those above it a shorter one
+      let atOrAbove = M;
+      while (atOrAbove > 0 && sorted[atOrAbove - 1]! >= thr) atOrAbove--;
+      let above = atOrAbove;
+      while (above < M && sorted[above]! <= thr) above++;
+      probs[t]![k] = Math.min(Math.max((M - above) / M, pMin), 1 - pMin);
+      outs[t]![k] = y > thr ? 1 : 0;
+      for (let m = 0; m < M; m++) chained[m] = Math.max(sorted[m]!, thr);
+      const tw = crpsSumsSorted(chained, Math.max(y, thr));
+      sum.twNum += w * crpsFromSums(tw.absErrorSum, tw.giniSum, M, 'standard');
+      if (!(y >= thr)) sum.owWeight += w;
+      else if (atOrAbove < M) {
+        const n = M - atOrAbove;
+        const ow = crpsSumsSorted(sorted.subarray(atOrAbove), y, n);
+        sum.owNum += w * crpsFromSums(ow.absErrorSum, ow.giniSum, n, 'standard');
+        sum.owWeight += w;
+      }
+    }
+  }
+  if (!(wSum > 0)) return;
+  for (let t = 0; t < T; t++) {
+    sums[t]!.logNum += wSum * logScore(probs[t]!, outs[t]!, 0, pointWeights);
+    sums[t]!.weight += wSum;
+  }
+}
+
+/** The smallest sub-ensemble size whose coverage (range contains the truth) is >= `level`; NaN if none. */
+export function smallestCoveringSize(results: readonly { size: number; coverage: number }[], level = 0.95): number {
+  let best = Number.NaN;
+  for (const r of results) if (r.coverage >= level && !(r.size >= best)) best = r.size;
+  return best;
 }
 
 function newLead(): LeadAccumulator {
-  return { mse: [], variance: [], debiased: [], outlierStreamed: [], crps: [], fairCrps: [], energy: [], controlMse: [], bestMse: [], events: new Map(), sub: [], efiMean: [], efiRoc: { efi: [], event: [], weight: [] }, anomalies: [], spectra: new Map() };
+  return { mse: [], variance: [], debiased: [], outlierStreamed: [], crps: [], fairCrps: [], energy: [], controlMse: [], bestMse: [], events: new Map(), sub: [], efiMean: [], efiRoc: { efi: [], event: [], weight: [] }, anomalies: [], spectra: new Map(), weightedEvents: new Map() };
 }
 
 function avg(a: number[]): number {
@@ -565,6 +651,24 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
           // EFI/SOT from the members: against the M-climate store, else against the run's own M-climate (the same EFI
           // as from its climate counts, plus SOT)
           const mcl = mclim ? await mclimField(v, lead, valid) : await runClimate(v);
+          // events of the member-based log score and weighted CRPS: those of the pass, plus (with statistics, whose
+          // counts give the Brier score of these) the run's scalar thresholds and M-climate percentiles
+          const wThr = [...climThr];
+          const wKeys = [...eventKeys];
+          if (stats) {
+            for (const thr of thresholds) {
+              wThr.push(new Float64Array(P).fill(thr));
+              wKeys.push(`> ${thr}`);
+            }
+            const q = run.climateChannels.has(v) ? await runClimate(v) : undefined;
+            if (q) {
+              for (const k of climPercs) {
+                wThr.push(q.subarray(k * P, (k + 1) * P));
+                wKeys.push(`M-climate p${k}`);
+              }
+            }
+          }
+          const wSums: WeightedEventSums[] = wKeys.map(() => ({ logNum: 0, twNum: 0, owNum: 0, owWeight: 0, weight: 0 }));
           const tieKey = streamKey(options.seed ?? 0, vi, ii, li);
           const tieBuf = new Float64Array(1);
           const pass = new FieldPass({
@@ -589,6 +693,8 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
                 const yb = new Float64Array(S);
                 const tb = new Float64Array(climThr.length * S);
                 const cb = mcl ? new Float64Array(CLIMATE_PERCENTILES * S) : undefined;
+                const wtb = new Float64Array(wThr.length * S);
+                const wb = new Float64Array(S);
                 for (let r = 0; r < rows; r++) {
                   for (let c = 0; c < cols; c++) {
                     const k = r * cols + c;
@@ -596,11 +702,14 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
                     idx[k] = g;
                     yb[k] = y[g]!;
                     climThr.forEach((f, t) => (tb[t * S + k] = f[g]!));
+                    wThr.forEach((f, t) => (wtb[t * S + k] = f[g]!));
+                    wb[k] = weights[b0 + r]!;
                     if (cb) for (let j = 0; j < CLIMATE_PERCENTILES; j++) cb[j * S + k] = mcl![j * P + g]!;
                   }
                 }
                 try {
                   pass.addBand(block, idx, yb, tb, cb);
+                  addWeightedEventBand(wSums, block, M, yb, wtb, wb);
                 } catch (e) {
                   throw new ScoreInputError(`run ${run.dir}: ${v} at ${where}: ${(e as Error).message}${/NaN/.test((e as Error).message) ? ' (members not written: is the run complete?)' : ''}`);
                 }
@@ -625,6 +734,12 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
             const h = acc.events.get(key);
             if (h) h.merge(pass.events[t]!);
             else acc.events.set(key, pass.events[t]!);
+          });
+          wKeys.forEach((key, t) => {
+            const s = wSums[t]!;
+            const a = acc.weightedEvents.get(key);
+            if (!a) acc.weightedEvents.set(key, s);
+            else for (const f of ['logNum', 'twNum', 'owNum', 'owWeight', 'weight'] as const) a[f] += s[f];
           });
           if (acc.sigma) acc.sigma.merge(pass.sigma);
           else acc.sigma = pass.sigma;
@@ -723,6 +838,12 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
         rec('brier_uncertainty', d.uncertainty, { threshold });
         rec('brier_skill_score', d.skillScore, { threshold });
         rec('base_rate', h.baseRate(), { threshold });
+        const ws = acc.weightedEvents.get(threshold);
+        if (ws) {
+          rec('log_score', ws.logNum / ws.weight, { threshold });
+          rec('tw_crps', ws.twNum / ws.weight, { threshold });
+          rec('ow_crps', ws.owWeight > 0 ? ws.owNum / ws.owWeight : Number.NaN, { threshold });
+        }
         records.push(...reliabilityRecords(h.reliability(), tk));
         records.push(...rocRecords(h.roc(), tk));
       }
@@ -732,7 +853,11 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
         records.push(...rocRecords(curve, { ...keys, threshold: 'EFI vs p95' }));
       }
       if (acc.sigma) records.push(...sigmaBinRecords(acc.sigma.bins(), keys));
-      if (acc.sub.length) records.push(...subEnsembleRecords(averageSubResults(acc.sub), keys));
+      if (acc.sub.length) {
+        const sub = averageSubResults(acc.sub);
+        records.push(...subEnsembleRecords(sub, keys));
+        rec('smallest_size_95', smallestCoveringSize(sub, 0.95));
+      }
       for (const [key, s] of acc.spectra) {
         const kind = key.split('\u0001')[1]!;
         spectra.push({

@@ -68,6 +68,7 @@ const METRIC_LABELS: Record<string, string> = {
   interval_width: 'central interval width',
   range_width: 'ensemble range width',
   coverage: 'fraction of truth inside the range',
+  smallest_size_95: 'smallest sub-ensemble size covering the truth in 95% of cases',
 };
 
 const METRIC_ORDER = Object.keys(METRIC_LABELS);

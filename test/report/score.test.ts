@@ -15,7 +15,8 @@ import { openZarrArray, openZarrStore, readZarrArray } from '../../src/io/zarr.t
 import { gridGeometry } from '../../src/sphere/grid.ts';
 import { latitudeWeights, pointWeights } from '../../src/scores/grid.ts';
 import { anomalyCorrelationOverTimes, anomalyProducts, bestMember, controlMemberMse, energyScore, ensembleMean, ensembleTimeStatistics, summariseEnsemble, type EnsembleTimeStatistics } from '../../src/scores/mean.ts';
-import { brierDecomposition, brierScore, eventProbabilities, eventOutcomes, fairBrierScore, reliabilityDiagram, rocCurve, exceedanceCounts } from '../../src/scores/probability.ts';
+import { brierDecomposition, brierScore, eventProbabilities, eventOutcomes, fairBrierScore, logScore, reliabilityDiagram, rocCurve, exceedanceCounts } from '../../src/scores/probability.ts';
+import { intervalWeight, owCrps, twCrps } from '../../src/scores/crps.ts';
 import { rankHistogram, ranksOfTruth } from '../../src/scores/ranks.ts';
 import { BeyondTruthHistogram, membersBeyondTruth } from '../../src/scores/huge.ts';
 import { DEFAULT_SIGMA_EDGES } from '../../src/scores/pass.ts';
@@ -105,7 +106,7 @@ test('scoreRun: statistics-based and member-band (1-row bands) scores agree, and
   const metrics = new Set(streamed.records.map((r) => r.metric));
   for (const m of ['rmse', 'spread', 'ssr', 'ssr_fortin', 'ssr_unbiased', 'crps', 'fair_crps', 'energy_score', 'control_rmse', 'most_accurate_member_rmse', 'best_member_rmse', 'outlier_fraction',
     'expected_outlier_fraction', 'rank_histogram', 'brier_score', 'fair_brier_score', 'brier_reliability', 'reliability_observed', 'roc_auc', 'roc_hit_rate',
-    'sigma_bin_cases', 'coverage', 'interval_width', 'efi_mean']) {
+    'sigma_bin_cases', 'coverage', 'interval_width', 'efi_mean', 'log_score', 'tw_crps', 'ow_crps', 'smallest_size_95']) {
     assert.ok(metrics.has(m), `metric ${m} present`);
   }
   const thresholds = new Set(streamed.records.filter((r) => r.metric === 'brier_score').map((r) => `${r.variable} ${r.threshold}`));
@@ -113,6 +114,12 @@ test('scoreRun: statistics-based and member-band (1-row bands) scores agree, and
     't2m > 280', 't2m > 290', 't2m M-climate p95', 't2m M-climate p99', 't2m p95', 't2m p99',
     'tcwv M-climate p95', 'tcwv M-climate p99', 'tcwv p95', 'tcwv p99', 'z500 M-climate p95', 'z500 M-climate p99', 'z500 p95', 'z500 p99',
   ]);
+  for (const out of [streamed, tiled]) {
+    for (const m of ['log_score', 'tw_crps', 'ow_crps']) {
+      const got = new Set(out.records.filter((r) => r.metric === m).map((r) => `${r.variable} ${r.threshold}`));
+      assert.deepEqual([...got].sort(), [...thresholds].sort(), `${m}: the events of brier_score`);
+    }
+  }
   assert.ok(streamed.spectra.some((s) => s.kind === 'members') && streamed.spectra.some((s) => s.kind === 'truth') && streamed.spectra.some((s) => s.region === 'zonal'));
   assert.ok(streamed.maps.some((m) => m.name === 'efi'));
 });
@@ -147,6 +154,25 @@ test('scores equal in-memory references computed on all members at once', async 
       const sigma = new BeyondTruthHistogram(DEFAULT_SIGMA_EDGES);
       const exc: number[] = [];
       const excOut: number[] = [];
+      // member-based event scores per point (p95 and, for t2m, > 280): clipped probabilities, twCRPS, owCRPS
+      const weighted = new Map<string, { p: number[]; o: number[]; tw: number[]; ow: number[]; owW: number[] }>();
+      const addWeighted = (key: string, values: Float32Array, y: ArrayLike<number>, thr: (p: number) => number) => {
+        let e = weighted.get(key);
+        if (!e) weighted.set(key, (e = { p: [], o: [], tw: [], ow: [], owW: [] }));
+        for (let p = 0; p < P; p++) {
+          const col = Array.from({ length: M }, (_, m) => values[m * P + p]!);
+          const t = thr(p);
+          const prob = col.filter((x) => x > t).length / M;
+          e.p.push(Math.min(Math.max(prob, 1 / (2 * M)), 1 - 1 / (2 * M)));
+          e.o.push(y[p]! > t ? 1 : 0);
+          e.tw.push(twCrps(col, y[p]!, { lower: t }, 'standard'));
+          const ow = owCrps(col, y[p]!, intervalWeight({ lower: t }));
+          if (Number.isFinite(ow)) {
+            e.ow.push(ow);
+            e.owW.push(pw[p]!);
+          }
+        }
+      };
       for (const [ii, t0] of inits.entries()) {
         const values = (all.data as Float32Array).subarray(((ii * 3 + li) * M) * P, ((ii * 3 + li) * M + M) * P);
         const y = truthFields.get(v)![truthTimes.indexOf(noleapHours(2024, 1, 1, 0) + (t0 + lead - hoursFromIso(ORIGIN)))]!;
@@ -163,6 +189,8 @@ test('scores equal in-memory references computed on all members at once', async 
           ties.push(n);
         }
         const thr = climateOf(v, 95);
+        addWeighted('p95', values, y, (p) => thr[p]!);
+        if (v === 't2m') addWeighted('> 280', values, y, () => 280);
         probs.push(...eventProbabilities(values, M, P, thr));
         outs.push(...eventOutcomes(y, thr));
         weightsAll.push(...pw);
@@ -210,6 +238,20 @@ test('scores equal in-memory references computed on all members at once', async 
           else close(got, b.observedFrequency, what(`reliability bin ${bin}`));
         });
         close(pick(out, 'roc_auc', v, lead, th), rocCurve(probs, outs, 'continuous', weightsAll).auc, what('AUC p95'));
+        for (const [threshold, e] of weighted) {
+          const mean = (a: number[], wts: number[]) => a.reduce((s, x, i) => s + x * wts[i]!, 0) / wts.reduce((s, x) => s + x, 0);
+          close(pick(out, 'log_score', v, lead, { threshold }), logScore(e.p, e.o, 0, weightsAll), what(`log_score ${threshold}`));
+          close(pick(out, 'tw_crps', v, lead, { threshold }), mean(e.tw, weightsAll), what(`tw_crps ${threshold}`));
+          close(pick(out, 'ow_crps', v, lead, { threshold }), mean(e.ow, e.owW), what(`ow_crps ${threshold}`));
+        }
+        // smallest_size_95: the smallest size whose coverage record is >= 0.95 (NaN if none)
+        const cov = out.records.filter((r) => r.metric === 'coverage' && r.variable === v && r.lead_hours === lead && typeof r.size === 'number');
+        assert.ok(cov.length >= 3, what('coverage records'));
+        const ok = cov.filter((r) => r.value >= 0.95).map((r) => r.size as number);
+        const want = ok.length ? Math.min(...ok) : Number.NaN;
+        const gotSize = pick(out, 'smallest_size_95', v, lead);
+        if (Number.isNaN(want)) assert.ok(Number.isNaN(gotSize), what('smallest_size_95 NaN'));
+        else assert.equal(gotSize, want, what('smallest_size_95'));
         sigma.bins().forEach((b) => {
           close(pick(out, 'sigma_bin_cases', v, lead, { bin_lower: b.lower, bin_upper: b.upper }), b.cases, what('sigma cases'));
         });
