@@ -20,7 +20,7 @@ import { intervalWeight, owCrps, twCrps } from '../../src/scores/crps.ts';
 import { rankHistogram, ranksOfTruth } from '../../src/scores/ranks.ts';
 import { BeyondTruthHistogram, membersBeyondTruth } from '../../src/scores/huge.ts';
 import { DEFAULT_SIGMA_EDGES } from '../../src/scores/pass.ts';
-import { ScoreInputError, rankBinsFor, scoreRun, writeScoreOutput, type ScoreOutput } from '../../src/report/evaluate.ts';
+import { ScoreInputError, addWeightedEventBand, rankBinsFor, scoreRun, smallestCoveringSize, writeScoreOutput, type ScoreOutput } from '../../src/report/evaluate.ts';
 import { loadReportInput } from '../../src/report/bundle.ts';
 import { renderReport, REPORT_SECTIONS } from '../../src/report/html.ts';
 import type { ResultRecord } from '../../src/report/results.ts';
@@ -122,6 +122,31 @@ test('scoreRun: statistics-based and member-band (1-row bands) scores agree, and
   }
   assert.ok(streamed.spectra.some((s) => s.kind === 'members') && streamed.spectra.some((s) => s.kind === 'truth') && streamed.spectra.some((s) => s.region === 'zonal'));
   assert.ok(streamed.maps.some((m) => m.name === 'efi'));
+});
+
+test('addWeightedEventBand: log score (probabilities clipped to [1/(2M), 1 − 1/(2M)]), twCRPS and owCRPS equal the library per point, edge cases included', () => {
+  // 4 members × 3 points; point 0: truth above a threshold no member reaches (owCRPS undefined, p clipped to 1/8),
+  // point 1: every member above the threshold (p clipped to 7/8), point 2: truth below the threshold (owCRPS 0)
+  const members = [[1, 2, 3, 4], [5, 6, 7, 8], [0.5, 2.5, 1.5, 3.5]];
+  const truth = [10, 6.5, 1];
+  const thr = [5, 4, 2];
+  const wts = [0.5, 1, 2];
+  const block = new Float64Array(12);
+  members.forEach((col, k) => col.forEach((x, m) => (block[m * 3 + k] = x)));
+  const sums = [{ logNum: 0, twNum: 0, owNum: 0, owWeight: 0, weight: 0 }];
+  addWeightedEventBand(sums, block, 4, truth, thr, wts);
+  const s = sums[0]!;
+  const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+  close(s.weight, 3.5, 'weight');
+  close(s.logNum / s.weight, logScore([1 / 8, 7 / 8, 2 / 4], [1, 1, 0], 0, wts), 'log score');
+  close(s.logNum / s.weight, (0.5 * Math.log(8) + 1 * -Math.log(7 / 8) + 2 * Math.log(2)) / 3.5, 'log score by hand');
+  close(s.twNum, members.reduce((a, col, k) => a + wts[k]! * twCrps(col, truth[k]!, { lower: thr[k]! }, 'standard'), 0), 'twCRPS');
+  assert.ok(Number.isNaN(owCrps(members[0]!, truth[0]!, intervalWeight({ lower: thr[0]! }))));
+  close(s.owWeight, 3, 'owCRPS weight leaves out the undefined point');
+  close(s.owNum, 1 * owCrps(members[1]!, truth[1]!, intervalWeight({ lower: 4 })), 'owCRPS');
+  assert.equal(smallestCoveringSize([{ size: 50, coverage: 0.96 }, { size: 10, coverage: 0.9 }, { size: 100, coverage: 0.99 }]), 50);
+  assert.ok(Number.isNaN(smallestCoveringSize([{ size: 10, coverage: 0.5 }])));
+  assert.throws(() => addWeightedEventBand(sums, block, 5, truth, thr, wts), /expected 5 members × 3 points/);
 });
 
 test('scores equal in-memory references computed on all members at once', async () => {
