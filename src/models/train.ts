@@ -23,6 +23,7 @@ import {
   sphereSquaredErrorSum,
 } from './forecast.ts';
 import { SMALL_CONFIG } from './presets.ts';
+import { noleapHoursFromIso } from '../world/truth.ts';
 import { type SfnoConfig, Sfno, initSfnoParameters, inputParameters, resolveSfnoConfig, sfnoParameterShapes } from './sfno.ts';
 
 /** The architecture fields a training run may choose (the grid and channel counts come from the data). */
@@ -106,16 +107,13 @@ export interface ValidationPeriod {
   testFrom?: string;
 }
 
-/** Noleap day number (year·365 + day of year + hour/24) of "YYYY-MM-DD[THH[:MM]][Z]". */
+/** Noleap day number (year·365 + day of year + hour/24) of "YYYY-MM-DD[THH[:MM]][Z]" (the world layer's calendar). */
 export function noleapDayNumber(iso: string, what: string): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::(\d{2}))?)?Z?$/.exec(iso.trim());
-  const lengths = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-  if (!m) throw new TrainError(`${what}: expected a date YYYY-MM-DD[THH], got ${JSON.stringify(iso)}`);
-  const [y, mo, d, h] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0)];
-  if (mo < 1 || mo > 12 || d < 1 || d > lengths[mo - 1] || h > 23) throw new TrainError(`${what}: ${JSON.stringify(iso)} is not a date of the noleap calendar`);
-  let doy = d - 1;
-  for (let k = 0; k < mo - 1; k++) doy += lengths[k];
-  return y * DAYS_PER_YEAR + doy + h / 24;
+  try {
+    return 2000 * DAYS_PER_YEAR + noleapHoursFromIso(iso) / 24;
+  } catch (e) {
+    throw new TrainError(`${what}: ${(e as Error).message}`);
+  }
 }
 
 /**
