@@ -28,6 +28,7 @@ import { zonalEnergySpectrum } from '../scores/spectrum.ts';
 import { CLIMATE_PERCENTILES } from '../scores/streaming.ts';
 import { BUNDLE_FILE, RESULTS_CSV, RESULTS_JSON, parseReportBundle, rankHistogramRecords, reliabilityRecords, rocRecords, sigmaBinRecords, subEnsembleRecords, writeReportBundle, type MapEntry, type RecordKeys, type SpectrumEntry } from './bundle.ts';
 import { readResults, writeResults, type ResultRecord } from './results.ts';
+import { hoursFromCalendar, noleapHoursFromHours } from '../ensemble/planet-calendar.ts';
 
 /** A problem with the inputs of `score` (bad store, grid mismatch, missing time, NaN): reported without a stack. */
 export class ScoreInputError extends Error {
@@ -35,8 +36,6 @@ export class ScoreInputError extends Error {
 }
 
 // ------------------------------------------------------------------------------------------------ calendars
-
-const CUM_DAYS = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
 
 /** Calendar fields (UTC) of ensemble-layer hours since 1970-01-01 (proleptic Gregorian). */
 export function calendarFields(hours1970: number): { year: number; month: number; day: number; hour: number } {
@@ -75,8 +74,8 @@ export function axisHours(axis: TimeAxis, hours1970: number): number {
     return (Date.UTC(f.year, f.month - 1, f.day, f.hour) - ref) / 3.6e6;
   }
   if (f.month === 2 && f.day === 29) throw new ScoreInputError(`valid time ${isoHour(f)} (29 February) does not exist in the truth's noleap calendar`);
-  const n = (y: number, mo: number, d: number, h: number) => ((y * 365 + CUM_DAYS[mo - 1]! + d - 1) * 24 + h);
-  return n(f.year, f.month, f.day, f.hour) - n(axis.ref.year, axis.ref.month, axis.ref.day, axis.ref.hour);
+  // the ensemble layer's noleap clock (hours since 2000-01-01), shifted to the axis's reference
+  return noleapHoursFromHours(hours1970) - noleapHoursFromHours(hoursFromCalendar(axis.ref), { what: 'truth time reference' });
 }
 
 // ------------------------------------------------------------------------------------------------ the inputs
