@@ -21,6 +21,10 @@ import {
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
 import { ShallowWaterModel, type SweState } from './swe.ts';
 import { FORECAST_GRID, Planet, planetConfig, YEAR_SECONDS, type PlanetConfig } from './planet.ts';
+import { noleapHoursFromIso, noleapMonth } from './calendar.ts';
+
+/** Re-exported: the noleap calendar lives in calendar.ts. */
+export { noleapHoursFromIso, noleapMonth };
 
 export const TIME_UNITS = 'hours since 2000-01-01 00:00:00';
 export const CALENDAR = 'noleap';
@@ -308,16 +312,6 @@ export async function runTruth(configText: string, out: string, onProgress?: (p:
 
 export const CLIMATE_PERCENTILES = [1, 5, 10, 90, 95, 99];
 
-/** Month (0–11) of a noleap time in hours since 2000-01-01. */
-export function noleapMonth(hours: number): number {
-  const days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-  let d = ((hours / 24) % 365 + 365) % 365;
-  for (let m = 0; m < 12; m++) {
-    if (d < days[m]) return m;
-    d -= days[m];
-  }
-  return 11;
-}
 
 /**
  * Per-point climate statistics per calendar month of each field of a truth store, written into a group `climate` of
@@ -383,18 +377,6 @@ export function readConfigFile(path: string): string {
 
 // ------------------------------------------------------------------ excerpts
 
-/** Noleap hours since 2000-01-01 of a calendar time "YYYY-MM-DDTHH[:MM][Z]" (29 February does not exist). */
-export function noleapHoursFromIso(iso: string): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::(\d{2}))?)?Z?$/.exec(iso.trim());
-  if (!m) throw new RangeError(`time ${JSON.stringify(iso)}: expected YYYY-MM-DDTHH[:MM]Z`);
-  const [year, month, day, hour, minute] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0)];
-  const lengths = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-  if (month < 1 || month > 12 || day < 1 || day > lengths[month - 1] || hour > 23 || minute !== 0)
-    throw new RangeError(`time ${JSON.stringify(iso)}: not a whole hour of the noleap calendar${month === 2 && day === 29 ? ' (29 February does not exist in it)' : ''}`);
-  let doy = day - 1;
-  for (let k = 0; k < month - 1; k++) doy += lengths[k];
-  return ((year - 2000) * 365 + doy) * 24 + hour;
-}
 
 /**
  * Copies the chosen times (noleap hours since 2000-01-01, each present in the source) of a truth store into a new
