@@ -87,7 +87,8 @@ async function score(name: string, forecastAt: (init: number) => AsyncGenerator<
     rmse: acc[v].se.slice(1).map((s) => Math.sqrt(s.reduce((p, q) => p + q, 0) / s.length)),
     acc: acc[v].acc.slice(1).map((s) => s.reduce((p, q) => p + q, 0) / s.length),
   }]));
-  console.error(`${name}: height RMSE day 1/5/10 ${[0, 4, 9].map((d) => results[name].height.rmse[d].toFixed(2)).join(' / ')} m; tracer ${[0, 4, 9].map((d) => results[name].tracer.rmse[d].toFixed(3)).join(' / ')} K`);
+  const shown = [1, 3, 5, 10].filter((d) => d <= days);
+  console.error(`${name}: height RMSE day ${shown.join('/')} ${shown.map((d) => results[name].height.rmse[d - 1].toFixed(2)).join(' / ')} m; tracer ${shown.map((d) => results[name].tracer.rmse[d - 1].toFixed(3)).join(' / ')} K`);
 }
 
 async function* rollout(model: ForecastModel, init: number, nDays = days): AsyncGenerator<[number, Float32Array]> {
@@ -157,7 +158,7 @@ if (a['long-init']) {
 const out = { truth: a.truth, inits: inits.length, firstInit: a.inits, days, results, long };
 if (a.out) writeFileSync(a.out, `${JSON.stringify(out, null, 1)}\n`);
 // markdown table: RMSE at days 1, 3, 5, 7, 10
-const leads = [1, 3, 5, 7, 10];
+const leads = [1, 2, 3, 4, 5, 7, 10].filter((d) => d <= days && (days <= 5 || ![2, 4].includes(d)));
 for (const v of VARS) {
   console.log(`\n| ${v} RMSE (${v === 'height' ? 'm' : 'K'}) | ${leads.map((d) => `day ${d}`).join(' | ')} |\n|---|${leads.map(() => '---').join('|')}|`);
   for (const [name, r] of Object.entries(results)) console.log(`| ${name} | ${leads.map((d) => r[v].rmse[d - 1].toFixed(v === 'height' ? 2 : 3)).join(' | ')} |`);

@@ -8,7 +8,7 @@ import { compile, type Executable } from '../engine/runtime.ts';
 import { keyFromSeed, streamKey, uniformFill } from '../engine/random.ts';
 import { Trainer } from '../engine/train.ts';
 import { type NamedTensor, loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
-import { type ChannelLayout, type ChannelStats, CheckpointError, saveCheckpoint } from './checkpoint.ts';
+import { type Checkpoint, type ChannelLayout, type ChannelStats, CheckpointError, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import {
   DAYS_PER_YEAR,
   PROGNOSTIC_CHANNELS,
@@ -60,6 +60,16 @@ export interface TrainOptions {
   stopAfterSteps?: number;
   /** progress lines: default on a TTY only */
   progress?: boolean;
+  /**
+   * autoregressive steps per sample (default 1): the loss is the mean over K rollout steps of the per-step error,
+   * with gradients through the whole rollout; samples are K + 1 consecutive 6-hourly times
+   */
+  rolloutSteps?: number;
+  /**
+   * start from this checkpoint's weights (fine-tuning) instead of a seeded initialisation; its architecture,
+   * normalisation and residual scales are kept (the seed still orders the data)
+   */
+  initFrom?: string;
 }
 
 export interface EpochRecord {
@@ -165,6 +175,18 @@ export function splitSamples(data: TruthData, validation: number | ValidationPer
   return { train, valid, validYears };
 }
 
+/**
+ * Start indices t of K-step samples: t, t+1, …, t+K−1 are all pairs of `pairs` (so times t..t+K are consecutive
+ * 6-hourly and on the same side of the split). K = 1 returns the pairs themselves.
+ */
+export function rolloutStarts(pairs: readonly number[], steps: number): number[] {
+  const have = new Set(pairs);
+  return pairs.filter((t) => {
+    for (let k = 1; k < steps; k++) if (!have.has(t + k)) return false;
+    return true;
+  });
+}
+
 /** A seeded permutation of 0..n−1 (Fisher–Yates on Philox uniforms keyed by (seed, purpose, epoch)). */
 export function permutation(n: number, seed: number, purpose: number, epoch: number): Int32Array {
   const u = new Float64Array(n);
@@ -223,11 +245,25 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
   const validationYears = positiveInt(options.validationYears ?? 1, 'validationYears');
   const resumeEvery = positiveInt(options.resumeEvery ?? 100, 'resumeEvery');
   const residual = options.residual ?? true;
+  const rolloutSteps = positiveInt(options.rolloutSteps ?? 1, 'rolloutSteps');
   const threads = options.threads;
+  let init: Checkpoint | undefined;
+  if (options.initFrom !== undefined) {
+    if (typeof options.initFrom !== 'string' || !options.initFrom) throw new TrainError(`initFrom must be a checkpoint path, got ${JSON.stringify(options.initFrom)}`);
+    if (!existsSync(options.initFrom)) throw new TrainError(`initFrom: checkpoint ${options.initFrom} does not exist`);
+    init = loadCheckpoint(options.initFrom);
+    if (init.channels.residual !== residual)
+      throw new TrainError(`initFrom: checkpoint ${options.initFrom} is ${init.channels.residual ? '' : 'not '}residual, this run is ${residual ? '' : 'not '}residual`);
+  }
   const progress = new Progress(options.progress ?? Boolean(process.stderr.isTTY));
 
   const data = await loadTruth(options.data);
-  const { train, valid, validYears } = splitSamples(data, options.validationPeriod ?? validationYears);
+  const { train: trainPairs, valid: validPairs, validYears } = splitSamples(data, options.validationPeriod ?? validationYears);
+  // K-step samples: start times whose next K pairs are all on the same side of the split
+  const train = rolloutStarts(trainPairs, rolloutSteps);
+  const valid = rolloutStarts(validPairs, rolloutSteps);
+  if (train.length === 0 || valid.length === 0)
+    throw new TrainError(`truth dataset ${data.path}: no ${train.length === 0 ? 'training' : 'validation'} samples of ${rolloutSteps} consecutive 6-h steps`);
   const layout: ChannelLayout = {
     prognostic: [...PROGNOSTIC_CHANNELS],
     statics: [...STATIC_CHANNELS],
@@ -240,33 +276,48 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
   const { nlat, nlon } = data.grid;
   let config: SfnoConfig;
   try {
-    config = resolveSfnoConfig({ ...DEFAULT_MODEL, ...(options.model ?? {}), imgSize: [nlat, nlon], grid: data.grid.kind, inChans: nIn, outChans: nOut });
+    config = resolveSfnoConfig({ ...DEFAULT_MODEL, ...(init ? init.config : {}), ...(options.model ?? {}), imgSize: [nlat, nlon], grid: data.grid.kind, inChans: nIn, outChans: nOut });
   } catch (e) {
     throw new TrainError(`model: ${(e as Error).message}`);
   }
-  const stats: ChannelStats = channelStats(data, train, layout);
-  // residual models predict the 6-hour change in units of its own spread (per channel), and the loss weighs each
-  // channel's error in those units: otherwise the small changes drown under the state's normalisation
-  if (residual) layout.residualScale = tendencyScales(data, train, layout, stats);
+  let stats: ChannelStats;
+  if (init) {
+    // fine-tuning keeps the checkpoint's architecture, channels, normalisation and residual scales
+    if (JSON.stringify(init.config) !== JSON.stringify(config))
+      throw new TrainError(`initFrom: checkpoint ${options.initFrom} has configuration ${JSON.stringify(init.config)}, this run ${JSON.stringify(config)} (give no architecture options when fine-tuning)`);
+    const names = (l: ChannelLayout) => JSON.stringify([l.prognostic, l.statics, l.timeFeatures, l.stepHours]);
+    if (names(init.channels) !== names(layout))
+      throw new TrainError(`initFrom: checkpoint ${options.initFrom} has channels ${names(init.channels)}, training needs ${names(layout)}`);
+    stats = init.normalisation;
+    if (init.channels.residualScale) layout.residualScale = [...init.channels.residualScale];
+  } else {
+    stats = channelStats(data, trainPairs, layout);
+    // residual models predict the 6-hour change in units of its own spread (per channel), and the loss weighs each
+    // channel's error in those units: otherwise the small changes drown under the state's normalisation
+    if (residual) layout.residualScale = tendencyScales(data, trainPairs, layout, stats);
+  }
   const lossScale = layout.residualScale ? Float32Array.from(layout.residualScale, (v) => 1 / v) : undefined;
   const perEpoch = Math.min(train.length, options.samplesPerEpoch ?? train.length);
   const stepsPerEpoch = Math.floor(perEpoch / batchSize);
   if (stepsPerEpoch < 1) throw new TrainError(`batchSize ${batchSize} exceeds the ${perEpoch} training samples per epoch`);
   const totalSteps = epochs * stepsPerEpoch;
-  const fingerprint = JSON.stringify({ config, epochs, batchSize, lr, weightDecay, clipNorm, warmupSteps, validationYears, ...(options.validationPeriod ? { validationPeriod: options.validationPeriod } : {}), residual, perEpoch, seed: options.seed, data: data.hours.length, residualScale: layout.residualScale ?? null });
+  const initParams = init ? init.params : initSfnoParameters(config, options.seed);
+  const fingerprint = JSON.stringify({
+    config, epochs, batchSize, lr, weightDecay, clipNorm, warmupSteps, validationYears,
+    ...(options.validationPeriod ? { validationPeriod: options.validationPeriod } : {}),
+    residual, perEpoch, seed: options.seed, data: data.hours.length, residualScale: layout.residualScale ?? null,
+    ...(rolloutSteps !== 1 ? { rolloutSteps } : {}),
+    ...(init ? { initFrom: options.initFrom, initChecksum: checksum(initParams) } : {}),
+  });
 
   const model = new Sfno(config);
   const P = nlat * nlon;
+  const nForcing = nIn - nOut;
   const trainer = await Trainer.create({
     name: 'sfno_train_step',
-    params: new Map([...initSfnoParameters(config, options.seed)].map(([n, d]) => [n, { data: d, shape: sfnoParameterShapes(config).get(n)! }])),
-    loss: (g, p) => {
-      const x = g.input('x', 'float32', [batchSize, nIn, nlat, nlon]);
-      const target = g.input('target', 'float32', [batchSize, nOut, nlat, nlon]);
-      const pred = forecastStepInternal(g, model, layout, p, model.toInternal(g, x));
-      // mean over the batch of Σ_channels ∫_sphere (prediction − target)² (normalised units)
-      return g.div(scaledErrorSum(g, model, pred, model.toInternal(g, target), lossScale), batchSize);
-    },
+    params: new Map([...initParams].map(([n, d]) => [n, { data: d, shape: sfnoParameterShapes(config).get(n)! }])),
+    // mean over the batch (and rollout steps) of Σ_channels ∫_sphere (prediction − target)² (normalised units)
+    loss: (g, p) => g.div(rolloutLoss(g, model, layout, p, batchSize, rolloutSteps, lossScale), batchSize * rolloutSteps),
     optimizer: {
       lr: { baseLr: lr, totalSteps, warmupSteps, minLr: 0 },
       weightDecay,
@@ -275,18 +326,18 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
     },
     threads,
   });
-  const validator = await buildValidator(model, layout, nIn, nOut, threads);
+  const validator = await buildValidator(model, layout, rolloutSteps, threads);
 
   mkdirSync(options.out, { recursive: true });
   const resumePath = join(options.out, RESUME_FILE);
   const bestPath = join(options.out, BEST_FILE);
   let state: ResumeState = { step: 0, history: [], bestValLoss: Infinity, initialValLoss: NaN, epochLossSum: 0, epochSamples: 0, epochSeconds: 0, fingerprint };
   if (existsSync(resumePath)) state = loadResume(resumePath, trainer, fingerprint);
-  else state.initialValLoss = await validate(validator, trainer.params(), data, valid, layout, stats, nIn, nOut, batchSize);
+  else state.initialValLoss = await validate(validator, trainer.params(), data, valid, layout, stats, batchSize);
 
   const x = new Float32Array(batchSize * nIn * P);
-  const target = new Float32Array(batchSize * nOut * P);
-  const next = new Float32Array(nOut * P);
+  const target = new Float32Array(batchSize * rolloutSteps * nOut * P);
+  const forcing = new Float32Array(batchSize * (rolloutSteps - 1) * nForcing * P);
   let stepsThisCall = 0;
   const saveResume = () => writeResume(resumePath, trainer, state);
   while (state.step < totalSteps) {
@@ -294,13 +345,13 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
     const order = permutation(train.length, options.seed, 1, epoch);
     const t0 = performance.now();
     const b = state.step % stepsPerEpoch;
-    for (let k = 0; k < batchSize; k++) {
-      const t = train[order[b * batchSize + k]];
-      assembleInput(data, t, layout, stats, x, k);
-      assembleState(data, t + 1, layout, stats, next, 0);
-      target.set(next, k * nOut * P);
-    }
-    const r = await trainer.step({ x: { data: x, shape: [batchSize, nIn, nlat, nlon] }, target: { data: target, shape: [batchSize, nOut, nlat, nlon] } });
+    for (let k = 0; k < batchSize; k++) assembleRolloutSample(data, train[order[b * batchSize + k]], layout, stats, rolloutSteps, x, target, forcing, k);
+    const feeds: Record<string, { data: Float32Array; shape: number[] }> = {
+      x: { data: x, shape: [batchSize, nIn, nlat, nlon] },
+      target: { data: target, shape: [batchSize, rolloutSteps * nOut, nlat, nlon] },
+    };
+    if (rolloutSteps > 1 && nForcing > 0) feeds.forcing = { data: forcing, shape: [batchSize, (rolloutSteps - 1) * nForcing, nlat, nlon] };
+    const r = await trainer.step(feeds);
     if (!Number.isFinite(r.loss)) throw new TrainError(`training diverged at step ${state.step + 1}: loss ${r.loss}`);
     state.step++;
     stepsThisCall++;
@@ -310,7 +361,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
     const sps = state.epochSamples / Math.max(state.epochSeconds, 1e-9);
     progress.line(`epoch ${epoch + 1}/${epochs} step ${b + 1}/${stepsPerEpoch} loss ${r.loss.toFixed(4)} lr ${r.lr.toExponential(2)} ${sps.toFixed(1)} samples/s`);
     if (state.step % stepsPerEpoch === 0) {
-      const valLoss = await validate(validator, trainer.params(), data, valid, layout, stats, nIn, nOut, batchSize);
+      const valLoss = await validate(validator, trainer.params(), data, valid, layout, stats, batchSize);
       const rec: EpochRecord = { epoch: epoch + 1, trainLoss: state.epochLossSum / state.epochSamples, valLoss, samplesPerSecond: sps, lr: r.lr };
       state.history.push(rec);
       state.epochLossSum = 0;
@@ -326,7 +377,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
           seed: options.seed,
           step: state.step,
           params: trainer.params() as Map<string, Float32Array>,
-          training: { epoch: rec.epoch, valLoss, trainLoss: rec.trainLoss, validationYears: validYears, ...(options.validationPeriod ? { validationPeriod: options.validationPeriod } : {}), trainingSamples: train.length, validationSamples: valid.length, data: data.path, batchSize, lr, epochs },
+          training: { epoch: rec.epoch, valLoss, trainLoss: rec.trainLoss, validationYears: validYears, ...(options.validationPeriod ? { validationPeriod: options.validationPeriod } : {}), trainingSamples: train.length, validationSamples: valid.length, data: data.path, batchSize, lr, epochs, ...(rolloutSteps !== 1 ? { rolloutSteps } : {}), ...(init ? { initFrom: options.initFrom, initStep: init.step, initTraining: init.training ?? null } : {}) },
         });
       }
       saveResume();
@@ -374,42 +425,101 @@ interface Validator {
   exe: Executable;
   names: string[];
   shapes: Map<string, number[]>;
+  steps: number;
 }
 
-async function buildValidator(model: Sfno, layout: ChannelLayout, nIn: number, nOut: number, threads?: number): Promise<Validator> {
+/**
+ * The summed K-step rollout error of a batch (symbolic or static size `batch`): inputs 'x' [B, nIn, nlat, nlon]
+ * (the start), 'target' [B, K·nOut, nlat, nlon] (the normalised truth after steps 1..K), and for K > 1 'forcing'
+ * [B, (K−1)·nForcing, nlat, nlon] (the static and time-feature channels at the start of steps 2..K). Each step's
+ * error is Σ_channels ∫_sphere ((prediction − truth)·w_c)²; K = 1 is the single-step loss.
+ */
+function rolloutLoss(g: Graph, model: Sfno, layout: ChannelLayout, p: Map<string, Tensor>, batch: number | 'N', steps: number, w?: Float32Array): Tensor {
+  const { nlat, nlon } = model.outer.config.grid;
+  const nIn = model.config.inChans;
+  const nOut = layout.prognostic.length;
+  const nForcing = nIn - nOut;
+  const x = model.toInternal(g, g.input('x', 'float32', [batch, nIn, nlat, nlon]));
+  const target = model.toInternal(g, g.input('target', 'float32', [batch, steps * nOut, nlat, nlon]));
+  if (steps === 1) return scaledErrorSum(g, model, forecastStepInternal(g, model, layout, p, x), target, w);
+  const forcing = nForcing > 0 ? model.toInternal(g, g.input('forcing', 'float32', [batch, (steps - 1) * nForcing, nlat, nlon])) : undefined;
+  let state = forecastStepInternal(g, model, layout, p, x);
+  let sum = scaledErrorSum(g, model, state, g.slice(target, [0], [nOut], [1]), w);
+  for (let k = 1; k < steps; k++) {
+    const input = forcing ? g.concat([state, g.slice(forcing, [(k - 1) * nForcing], [k * nForcing], [1])], 1) : state;
+    state = forecastStepInternal(g, model, layout, p, input);
+    sum = g.add(sum, scaledErrorSum(g, model, state, g.slice(target, [k * nOut], [(k + 1) * nOut], [1]), w));
+  }
+  return sum;
+}
+
+/**
+ * Writes sample `slot` of a K-step batch starting at time index t: the network input at t into `x`, the normalised
+ * states at t+1..t+K into `target` ([*, K·nOut, …]), the non-prognostic input channels at t+1..t+K−1 into `forcing`.
+ */
+export function assembleRolloutSample(data: TruthData, t: number, layout: ChannelLayout, stats: ChannelStats, steps: number, x: Float32Array, target: Float32Array, forcing: Float32Array, slot: number): void {
+  const P = data.grid.nlat * data.grid.nlon;
+  const nOut = layout.prognostic.length;
+  const nIn = nOut + layout.statics.length + layout.timeFeatures.length;
+  const nForcing = nIn - nOut;
+  assembleInput(data, t, layout, stats, x, slot);
+  for (let k = 0; k < steps; k++) assembleState(data, t + 1 + k, layout, stats, target, slot * steps + k);
+  if (steps > 1 && nForcing > 0) {
+    const scratch = new Float32Array(nIn * P);
+    for (let k = 1; k < steps; k++) {
+      assembleInput(data, t + k, layout, stats, scratch, 0);
+      forcing.set(scratch.subarray(nOut * P), ((slot * (steps - 1) + k - 1) * nForcing) * P);
+    }
+  }
+}
+
+async function buildValidator(model: Sfno, layout: ChannelLayout, steps: number, threads?: number): Promise<Validator> {
   const g = new Graph('sfno_validate');
   const p = inputParameters(g, model.config);
-  const { nlat, nlon } = model.outer.config.grid;
-  const x = g.input('x', 'float32', ['N', nIn, nlat, nlon]);
-  const target = g.input('target', 'float32', ['N', nOut, nlat, nlon]);
-  const pred = forecastStepInternal(g, model, layout, p, model.toInternal(g, x));
   const inv = layout.residualScale ? Float32Array.from(layout.residualScale, (v) => 1 / v) : undefined;
-  g.output('sse', scaledErrorSum(g, model, pred, model.toInternal(g, target), inv));
+  g.output('sse', rolloutLoss(g, model, layout, p, 'N', steps, inv));
   const shapes = sfnoParameterShapes(model.config);
-  return { exe: await compile(g, { threads }), names: [...shapes.keys()], shapes };
+  return { exe: await compile(g, { threads }), names: [...shapes.keys()], shapes, steps };
 }
 
-/** Mean over validation samples of Σ_channels ∫ (prediction − truth)² in normalised units. */
-async function validate(v: Validator, params: Map<string, Float32Array | Float64Array>, data: TruthData, samples: number[], layout: ChannelLayout, stats: ChannelStats, nIn: number, nOut: number, batch: number): Promise<number> {
+/** Mean over validation samples of the per-step Σ_channels ∫ (prediction − truth)² (normalised units), averaged over the K steps. */
+async function validate(v: Validator, params: Map<string, Float32Array | Float64Array>, data: TruthData, samples: number[], layout: ChannelLayout, stats: ChannelStats, batch: number): Promise<number> {
   const { nlat, nlon } = data.grid;
   const P = nlat * nlon;
+  const K = v.steps;
+  const nOut = layout.prognostic.length;
+  const nIn = nOut + layout.statics.length + layout.timeFeatures.length;
+  const nForcing = nIn - nOut;
   const feeds: Record<string, { data: Float32Array; shape: number[] }> = {};
   for (const n of v.names) feeds[n] = { data: params.get(n) as Float32Array, shape: v.shapes.get(n)! };
   let sum = 0;
   for (let i = 0; i < samples.length; i += batch) {
     const n = Math.min(batch, samples.length - i);
     const x = new Float32Array(n * nIn * P);
-    const target = new Float32Array(n * nOut * P);
-    for (let k = 0; k < n; k++) {
-      assembleInput(data, samples[i + k], layout, stats, x, k);
-      assembleState(data, samples[i + k] + 1, layout, stats, target, k);
-    }
+    const target = new Float32Array(n * K * nOut * P);
+    const forcing = new Float32Array(n * (K - 1) * nForcing * P);
+    for (let k = 0; k < n; k++) assembleRolloutSample(data, samples[i + k], layout, stats, K, x, target, forcing, k);
     feeds.x = { data: x, shape: [n, nIn, nlat, nlon] };
-    feeds.target = { data: target, shape: [n, nOut, nlat, nlon] };
+    feeds.target = { data: target, shape: [n, K * nOut, nlat, nlon] };
+    if (K > 1 && nForcing > 0) feeds.forcing = { data: forcing, shape: [n, (K - 1) * nForcing, nlat, nlon] };
     const out = await v.exe.run(feeds);
     sum += (out.sse.data as Float32Array)[0];
   }
-  return sum / samples.length;
+  return sum / (samples.length * K);
+}
+
+/** A cheap fingerprint of initial weights (so a resume state cannot continue from other starting weights). */
+function checksum(params: Map<string, Float32Array>): string {
+  let s = 0;
+  let a = 0;
+  for (const [name, v] of [...params].sort(([x], [y]) => (x < y ? -1 : 1))) {
+    for (let i = 0; i < v.length; i++) {
+      s += v[i];
+      a += Math.abs(v[i]) * ((i % 7) + 1);
+    }
+    s += name.length;
+  }
+  return `${s.toPrecision(12)}:${a.toPrecision(12)}`;
 }
 
 function writeResume(path: string, trainer: Trainer, state: ResumeState): void {

@@ -47,6 +47,8 @@ export function register(program: Command): void {
     .option('--pos-embed <kind>', 'lat (default) | latlon | const | none')
     .option('--no-big-skip', 'no big skip connection')
     .option('--no-residual', 'predict the next state itself rather than its change')
+    .option('--rollout-steps <n>', 'autoregressive 6-h steps per sample: loss averaged over the rollout, gradients through it', int('rollout-steps'), 1)
+    .option('--init-from <checkpoint>', 'fine-tune: start from this checkpoint (its architecture, normalisation and residual scales) instead of seeded weights')
     .option('--threads <n>', 'intra-op threads', int('threads'))
     .option('--json', 'print the result as one JSON line')
     .action(async (o: Record<string, unknown>) => {
@@ -76,6 +78,8 @@ export function register(program: Command): void {
         samplesPerEpoch: o.samplesPerEpoch as number | undefined,
         residual: o.residual as boolean,
         threads: o.threads as number | undefined,
+        rolloutSteps: o.rolloutSteps as number,
+        initFrom: o.initFrom as string | undefined,
         // only the architecture options given on the command line; the rest are the small shipped configuration's
         model: Object.fromEntries(
           Object.entries({
