@@ -23,7 +23,8 @@ import { BeyondTruthHistogram, drawSubEnsembles, type SubEnsembleDraws, type Sub
 import { anomalyCorrelationOverTimes, anomalyProducts, spreadSkillRatios, type AnomalyProducts } from '../scores/mean.ts';
 import { logScore, rocCurve } from '../scores/probability.ts';
 import { crpsFromSums, crpsSumsSorted } from '../scores/crps.ts';
-import { DEFAULT_SIGMA_EDGES, FieldPass } from '../scores/pass.ts';
+import { DEFAULT_SIGMA_EDGES, FieldPass, addWeightedEventPoint, type WeightedEventSums } from '../scores/pass.ts';
+import { MemberSorter } from '../scores/sorted.ts';
 import { zonalEnergySpectrum } from '../scores/spectrum.ts';
 import { CLIMATE_PERCENTILES } from '../scores/streaming.ts';
 import { BUNDLE_FILE, RESULTS_CSV, RESULTS_JSON, parseReportBundle, rankHistogramRecords, reliabilityRecords, rocRecords, sigmaBinRecords, subEnsembleRecords, writeReportBundle, type MapEntry, type RecordKeys, type SpectrumEntry } from './bundle.ts';
@@ -208,7 +209,11 @@ export interface ScoreOptions {
   name?: string;
   /** Variables to score (default: the run's channels). */
   variables?: string[];
-  /** Largest member band read at once, bytes (default 64 MiB): memory is bounded by this, not by the member count. */
+  /**
+   * Largest member slab or band read at once, bytes (default `DEFAULT_BAND_BYTES`, 256 MiB): memory is bounded by this,
+   * not by the member count. When all members of several leads of the whole field fit, they are read together (each
+   * chunk of the store decompressed once); else row bands of one lead.
+   */
   bandBytes?: number;
   /** Use the run's streaming statistics where possible (default true); false computes everything from members. */
   useStatistics?: boolean;
@@ -237,6 +242,9 @@ export interface ScoreOutput {
 
 const REGION = 'global';
 
+/** Default `bandBytes`: 256 MiB, i.e. all 8 leads of a 1,024-member 64×128 chunk read (and decompressed) once. */
+export const DEFAULT_BAND_BYTES = 256 * 1024 * 1024;
+
 // ------------------------------------------------------------------------------------------------ accumulators
 
 interface LeadAccumulator {
@@ -263,30 +271,14 @@ interface LeadAccumulator {
   weightedEvents: Map<string, WeightedEventSums>;
 }
 
-/** Latitude-weighted sums over points (and inits) of the member-based event scores of one event threshold. */
-export interface WeightedEventSums {
-  /** Σ w · log score; divided by `weight` gives `log_score`. */
-  logNum: number;
-  /** Σ w · twCRPS; divided by `weight` gives `tw_crps`. */
-  twNum: number;
-  /** Σ w · owCRPS over the points where it is defined; divided by `owWeight` gives `ow_crps`. */
-  owNum: number;
-  owWeight: number;
-  weight: number;
-}
+export type { WeightedEventSums } from '../scores/pass.ts';
 
 /**
- * Adds one band of members (block [M, S], member-major, as read from the store) to the per-threshold sums:
- * - log score (`logScore` of src/scores/probability.ts) of the event "truth > threshold" with the forecast
- *   probability p = #(members > threshold)/M, clipped to [1/(2M), 1 − 1/(2M)] (eps = 0) so that an event that no
- *   member (or every member) predicts costs ln(2M) rather than infinity;
- * - twCRPS with weight 1 on [threshold, ∞), i.e. chaining v(z) = max(z, threshold), standard (ECDF) estimator
- *   (equals `twCrps(members, y, { lower: threshold }, 'standard')`);
- * - owCRPS with w(z) = 1{z >= threshold} (equals `owCrps(members, y, intervalWeight({ lower: threshold }))`): 0 where
- *   the truth is below the threshold, else the CRPS of the members at or above it; undefined (left out of the mean,
- *   so `ow_crps` averages over the points where it is defined) where the truth is at or above the threshold but no
- *   member is.
- * `thresholds` is [T, S] (threshold per event and point), `pointWeights` [S] (latitude weights).
+ * Adds one band of members (block [M, S], member-major, as read from the store) to the per-threshold sums of
+ * `addWeightedEventPoint` (src/scores/pass.ts: log score with probabilities clipped to [1/(2M), 1 − 1/(2M)], twCRPS
+ * with chaining max(z, threshold), owCRPS with weight 1{z >= threshold}, undefined where the truth is at or above the
+ * threshold but no member is). `thresholds` is [T, S] (threshold per event and point), `pointWeights` [S] (latitude
+ * weights). `myriad score` gets the same sums from its member pass (`FieldPass` option `weightedEventThresholds`).
  */
 export function addWeightedEventBand(
   sums: WeightedEventSums[], block: ArrayLike<number>, members: number, truth: ArrayLike<number>, thresholds: ArrayLike<number>, pointWeights: ArrayLike<number>,
@@ -296,44 +288,12 @@ export function addWeightedEventBand(
   const T = sums.length;
   if (block.length !== M * S) throw new Error(`member band has ${block.length} values, expected ${M} members × ${S} points`);
   if (thresholds.length !== T * S) throw new Error(`event thresholds have ${thresholds.length} values, expected ${T} events × ${S} points`);
-  const sorted = new Float64Array(M);
-  const chained = new Float64Array(M);
-  const probs = Array.from({ length: T }, () => new Float64Array(S));
-  const outs = Array.from({ length: T }, () => new Float64Array(S));
-  const pMin = 1 / (2 * M);
-  let wSum = 0;
+  const values = new Float64Array(M);
+  const sorter = new MemberSorter(M);
   for (let k = 0; k < S; k++) {
-    for (let m = 0; m < M; m++) sorted[m] = block[m * S + k]!;
-    sorted.sort();
-    const y = truth[k]!;
-    const w = pointWeights[k]!;
-    wSum += w;
-    for (let t = 0; t < T; t++) {
-      const thr = thresholds[t * S + k]!;
-      const sum = sums[t]!;
-      // members at or above the threshold form a suffix of the sorted members; those above it a shorter one
-      let atOrAbove = M;
-      while (atOrAbove > 0 && sorted[atOrAbove - 1]! >= thr) atOrAbove--;
-      let above = atOrAbove;
-      while (above < M && sorted[above]! <= thr) above++;
-      probs[t]![k] = Math.min(Math.max((M - above) / M, pMin), 1 - pMin);
-      outs[t]![k] = y > thr ? 1 : 0;
-      for (let m = 0; m < M; m++) chained[m] = Math.max(sorted[m]!, thr);
-      const tw = crpsSumsSorted(chained, Math.max(y, thr));
-      sum.twNum += w * crpsFromSums(tw.absErrorSum, tw.giniSum, M, 'standard');
-      if (!(y >= thr)) sum.owWeight += w;
-      else if (atOrAbove < M) {
-        const n = M - atOrAbove;
-        const ow = crpsSumsSorted(sorted.subarray(atOrAbove), y, n);
-        sum.owNum += w * crpsFromSums(ow.absErrorSum, ow.giniSum, n, 'standard');
-        sum.owWeight += w;
-      }
-    }
-  }
-  if (!(wSum > 0)) return;
-  for (let t = 0; t < T; t++) {
-    sums[t]!.logNum += wSum * logScore(probs[t]!, outs[t]!, 0, pointWeights);
-    sums[t]!.weight += wSum;
+    for (let m = 0; m < M; m++) values[m] = block[m * S + k]!;
+    const sorted = sorter.sort(values);
+    for (let t = 0; t < T; t++) addWeightedEventPoint(sums[t]!, sorted, truth[k]!, thresholds[t * S + k]!, pointWeights[k]!);
   }
 }
 
@@ -549,7 +509,7 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
   }
   let sht: SphericalHarmonicTransform | undefined;
   const shtOf = () => (sht ??= createSht(run.grid));
-  const bandBytes = options.bandBytes ?? 64 * 1024 * 1024;
+  const bandBytes = options.bandBytes ?? DEFAULT_BAND_BYTES;
   const K = Math.min(options.spectrumMembers ?? 20, M);
 
   const records: ResultRecord[] = [];
@@ -559,7 +519,24 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
     const leadsAcc = run.leads.map(() => newLead());
     const thresholds = run.thresholds.get(v) ?? [];
     const memberArr = run.membersStored ? await openZarrArray(run.root, v) : undefined;
+    // Member slabs: all members of consecutive leads (within one chunk's lead extent) for the whole field, read at once
+    // when they fit in `bandBytes`, so that each chunk of the store is decompressed once; otherwise row bands of one
+    // lead are read (each read then decompresses the chunks it touches again).
+    const chunkLeads = memberArr ? memberArr.chunks[1]! : 1;
+    const slabLeads = memberArr ? Math.min(chunkLeads, Math.floor(bandBytes / (4 * M * P))) : 0;
     for (const [ii] of run.initHours.entries()) {
+      let slabCache: { l0: number; n: number; data: Float32Array } | undefined;
+      const slabOf = async (li: number): Promise<Float32Array | undefined> => {
+        if (!memberArr || slabLeads < 1) return undefined;
+        if (!slabCache || li < slabCache.l0 || li >= slabCache.l0 + slabCache.n) {
+          slabCache = undefined; // let the previous slab go before reading the next
+          const n = Math.min(slabLeads, chunkLeads - (li % chunkLeads), run.leads.length - li);
+          const data = (await readZarrRegion(memberArr, [ii, li, 0, 0, 0], [1, n, M, nlat, nlon])).data as Float32Array;
+          slabCache = { l0: li, n, data };
+        }
+        const k = li - slabCache.l0;
+        return slabCache.data.subarray(k * M * P, (k + 1) * M * P);
+      };
       // statistics of this init, all leads
       let stats: { mean: Float64Array; variance: Float64Array; min: Float32Array; max: Float32Array; exceed?: Int32Array } | undefined;
       if (useStats) {
@@ -667,33 +644,33 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
               }
             }
           }
-          const wSums: WeightedEventSums[] = wKeys.map(() => ({ logNum: 0, twNum: 0, owNum: 0, owWeight: 0, weight: 0 }));
           const tieKey = streamKey(options.seed ?? 0, vi, ii, li);
           const tieBuf = new Float64Array(1);
           const pass = new FieldPass({
             grid: run.grid, latWeights: weights, members: M, control: run.control ? 0 : undefined, eventThresholds: climThr.length,
-            climate: !!mcl, keepFields: true, subEnsembles: draws, sigmaEdges: DEFAULT_SIGMA_EDGES,
+            climate: !!mcl, keepFields: true, subEnsembles: draws, sigmaEdges: DEFAULT_SIGMA_EDGES, weightedEventThresholds: wThr.length,
             tieBreak: (g) => {
               uniformFill(tieBuf, tieKey, [0, 0], g);
               return tieBuf[0]!;
             },
           });
+          const slab = await slabOf(li);
           const [, , , tileLat, tileLon] = memberArr.chunks as [number, number, number, number, number];
-          for (let r0 = 0; r0 < nlat; r0 += tileLat) {
-            for (let c0 = 0; c0 < nlon; c0 += tileLon) {
-              const cols = Math.min(tileLon, nlon - c0);
-              const tileRows = Math.min(tileLat, nlat - r0);
-              const rowsPerBand = Math.max(1, Math.min(tileRows, Math.floor(bandBytes / (4 * M * cols))));
+          for (let r0 = 0; r0 < nlat; r0 += slab ? nlat : tileLat) {
+            for (let c0 = 0; c0 < nlon; c0 += slab ? nlon : tileLon) {
+              const cols = slab ? nlon : Math.min(tileLon, nlon - c0);
+              const tileRows = slab ? nlat : Math.min(tileLat, nlat - r0);
+              const rowsPerBand = slab ? nlat : Math.max(1, Math.min(tileRows, Math.floor(bandBytes / (4 * M * cols))));
               for (let b0 = r0; b0 < r0 + tileRows; b0 += rowsPerBand) {
                 const rows = Math.min(rowsPerBand, r0 + tileRows - b0);
                 const S = rows * cols;
-                const block = (await readZarrRegion(memberArr, [ii, li, 0, b0, c0], [1, 1, M, rows, cols])).data as Float32Array;
+                // the whole field from the slab (all members of this lead), else a band read from the store
+                const block = slab ?? ((await readZarrRegion(memberArr, [ii, li, 0, b0, c0], [1, 1, M, rows, cols])).data as Float32Array);
                 const idx = new Int32Array(S);
                 const yb = new Float64Array(S);
                 const tb = new Float64Array(climThr.length * S);
                 const cb = mcl ? new Float64Array(CLIMATE_PERCENTILES * S) : undefined;
                 const wtb = new Float64Array(wThr.length * S);
-                const wb = new Float64Array(S);
                 for (let r = 0; r < rows; r++) {
                   for (let c = 0; c < cols; c++) {
                     const k = r * cols + c;
@@ -702,19 +679,18 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
                     yb[k] = y[g]!;
                     climThr.forEach((f, t) => (tb[t * S + k] = f[g]!));
                     wThr.forEach((f, t) => (wtb[t * S + k] = f[g]!));
-                    wb[k] = weights[b0 + r]!;
                     if (cb) for (let j = 0; j < CLIMATE_PERCENTILES; j++) cb[j * S + k] = mcl![j * P + g]!;
                   }
                 }
                 try {
-                  pass.addBand(block, idx, yb, tb, cb);
-                  addWeightedEventBand(wSums, block, M, yb, wtb, wb);
+                  pass.addBand(block, idx, yb, tb, cb, wtb);
                 } catch (e) {
                   throw new ScoreInputError(`run ${run.dir}: ${v} at ${where}: ${(e as Error).message}${/NaN/.test((e as Error).message) ? ' (members not written: is the run complete?)' : ''}`);
                 }
               }
             }
           }
+          const wSums = pass.weightedEvents;
           const res = pass.result();
           if (!stats) {
             acc.mse.push(res.ensembleMeanMse);
@@ -759,7 +735,7 @@ export async function scoreRun(options: ScoreOptions): Promise<ScoreOutput> {
             }
           }
           // spectra of the first K members
-          const members = (await readZarrRegion(memberArr, [ii, li, 0, 0, 0], [1, 1, K, nlat, nlon])).data as Float32Array;
+          const members = slab ? slab.subarray(0, K * P) : ((await readZarrRegion(memberArr, [ii, li, 0, 0, 0], [1, 1, K, nlat, nlon])).data as Float32Array);
           const pl = angularPowerSpectrum(shtOf().forward({ data: Float64Array.from(members), shape: [K, nlat, nlon] })).data;
           const L = pl.length / K;
           const mean = new Float64Array(L);

@@ -2,6 +2,7 @@
 // σ-distance from the ensemble mean, and bootstrapped sub-ensembles (best-member skill, interval widths, coverage).
 
 import { decodeArray, encodeArray, type EncodedArray } from './streaming.ts';
+import { MemberSorter } from './sorted.ts';
 import { checkEnsemble, checkLatitudeWeights, checkLength, checkPositiveInteger, gridPoints, type GridShape, type UniformSource } from './grid.ts';
 
 /**
@@ -229,6 +230,37 @@ export interface SubEnsembleSizeResult {
   expectedCoverage: number;
 }
 
+/**
+ * Which order statistics (0-based positions in the sorted sub-ensemble of `size`) a sub-ensemble needs — min, max and
+ * the floor/ceil neighbours of the linear-interpolation percentiles (1 ∓ level)/2 — split into those nearer the
+ * bottom (positions counted from the bottom) and those nearer the top (counted from the top), each ascending, with
+ * the slot (0 min, 1 max, 2–3 low pair, 4–5 high pair) each fills.
+ */
+interface OrderStatisticPlan {
+  bottomPos: Int32Array;
+  bottomSlot: Int32Array;
+  topPos: Int32Array;
+  topSlot: Int32Array;
+}
+
+function orderStatisticPlan(size: number, intervalLevel: number): OrderStatisticPlan {
+  const n = size;
+  const pl = Math.floor(((1 - intervalLevel) / 2) * (n - 1));
+  const ph = Math.floor(((1 + intervalLevel) / 2) * (n - 1));
+  const positions = [0, n - 1, pl, Math.min(pl + 1, n - 1), ph, Math.min(ph + 1, n - 1)];
+  const bottom: Array<[number, number]> = [];
+  const top: Array<[number, number]> = [];
+  positions.forEach((p, slot) => (p <= (n - 1) / 2 ? bottom.push([p, slot]) : top.push([n - 1 - p, slot])));
+  bottom.sort((a, b) => a[0] - b[0]);
+  top.sort((a, b) => a[0] - b[0]);
+  return {
+    bottomPos: Int32Array.from(bottom, (x) => x[0]),
+    bottomSlot: Int32Array.from(bottom, (x) => x[1]),
+    topPos: Int32Array.from(top, (x) => x[0]),
+    topSlot: Int32Array.from(top, (x) => x[1]),
+  };
+}
+
 function percentileOfSorted(sorted: Float64Array, q: number): number {
   const pos = q * (sorted.length - 1);
   const lo = Math.floor(pos);
@@ -254,6 +286,11 @@ export class SubEnsembleScores {
   readonly coveredCounts: Float64Array[];
   private weightSum = 0;
   private readonly pointsDone: Uint8Array;
+  /** per (size, resample) subset, per member: how many times the member is drawn. */
+  private readonly multiplicity: Uint32Array;
+  private readonly plans: OrderStatisticPlan[];
+  /** order statistics of one subset: min, max, low pair, high pair. */
+  private readonly stat = new Float64Array(6);
 
   constructor(grid: GridShape, latWeights: Float64Array, members: number, draws: SubEnsembleDraws[], options: SubEnsembleOptions = {}) {
     const points = gridPoints(grid);
@@ -276,6 +313,16 @@ export class SubEnsembleScores {
     this.sums = draws.map((d) => new Float64Array(d.resamples * 4));
     this.coveredCounts = draws.map(() => new Float64Array(points));
     this.pointsDone = new Uint8Array(points);
+    let subsets = 0;
+    for (const d of draws) subsets += d.resamples;
+    this.multiplicity = new Uint32Array(subsets * members);
+    let subset = 0;
+    for (const d of draws) {
+      for (let r = 0; r < d.resamples; r++, subset++) {
+        for (let i = 0; i < d.size; i++) this.multiplicity[subset * members + d.indices[r * d.size + i]!] += 1;
+      }
+    }
+    this.plans = draws.map((d) => orderStatisticPlan(d.size, this.intervalLevel));
   }
 
   /** Adds a tile: member-major block (M, tilePoints) for global points [pointOffset, pointOffset + tilePoints). */
@@ -288,43 +335,148 @@ export class SubEnsembleScores {
     }
     const m = this.members;
     const values = new Float64Array(m);
-    const sub = new Float64Array(Math.max(...this.draws.map((d) => d.size), 1));
-    const qLow = (1 - this.intervalLevel) / 2;
-    const qHigh = (1 + this.intervalLevel) / 2;
+    const sorter = new MemberSorter(m);
     for (let t = 0; t < tilePoints; t++) {
-      const g = pointOffset + t;
-      if (this.pointsDone[g]) throw new Error(`point ${g} was already added`);
-      this.pointsDone[g] = 1;
-      const w = this.latWeights[Math.floor(g / this.grid.nlon)]!;
-      this.weightSum += w;
       const y = truth[t]!;
-      for (let k = 0; k < m; k++) values[k] = block[k * tilePoints + t]!;
-      for (let s = 0; s < this.draws.length; s++) {
-        const d = this.draws[s]!;
-        const sums = this.sums[s]!;
-        const covered = this.coveredCounts[s]!;
-        const view = sub.subarray(0, d.size);
-        for (let r = 0; r < d.resamples; r++) {
-          let best = Infinity;
-          for (let i = 0; i < d.size; i++) {
-            const x = values[d.indices[r * d.size + i]!]!;
-            view[i] = x;
-            const e = (x - y) * (x - y);
-            if (e < best || Number.isNaN(e)) best = e;
-          }
-          view.sort();
-          const lo = view[0]!;
-          const hi = view[d.size - 1]!;
-          const inside = lo <= y && y <= hi ? 1 : 0;
-          sums[4 * r] += w * best;
-          sums[4 * r + 1] += w * (hi - lo);
-          sums[4 * r + 2] += w * (percentileOfSorted(view, qHigh) - percentileOfSorted(view, qLow));
-          sums[4 * r + 3] += w * inside;
-          covered[g] += inside;
-        }
+      let nan = Number.isNaN(y);
+      for (let k = 0; k < m; k++) {
+        const x = block[k * tilePoints + t]!;
+        values[k] = x;
+        if (Number.isNaN(x)) nan = true;
+      }
+      if (nan) this.addPointDirect(pointOffset + t, y, values);
+      else {
+        sorter.sort(values);
+        this.addPoint(pointOffset + t, y, sorter.sorted, sorter.order);
       }
     }
     return this;
+  }
+
+  /**
+   * Adds one point from its members sorted once (`MemberSorter`: `sorted` ascending values, `order` the member at
+   * each rank; no NaN). Each sub-ensemble's order statistics (min, max and the two pairs of neighbours that the
+   * linear-interpolation percentiles of the central interval need) are read off the full sorted order by walking it
+   * from the bottom and from the top and counting only that sub-ensemble's members (with their multiplicity), and its
+   * member nearest the truth by walking outwards from the truth's position: O(M/size) steps per statistic on average
+   * instead of copying and sorting every sub-ensemble. The values, and so every sum, are those of the direct
+   * per-sub-ensemble sort (`addPointDirect`), bit for bit.
+   */
+  addPoint(globalPoint: number, y: number, sorted: Float64Array, order: Int32Array): this {
+    const g = globalPoint;
+    if (this.pointsDone[g]) throw new Error(`point ${g} was already added`);
+    this.pointsDone[g] = 1;
+    const w = this.latWeights[Math.floor(g / this.grid.nlon)]!;
+    this.weightSum += w;
+    const M = this.members;
+    // members at or below the truth
+    let lo = 0;
+    let hi = M;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! <= y) lo = mid + 1;
+      else hi = mid;
+    }
+    const split = lo;
+    const got = this.stat;
+    const mult = this.multiplicity;
+    const qLow = (1 - this.intervalLevel) / 2;
+    const qHigh = (1 + this.intervalLevel) / 2;
+    let subset = 0;
+    for (let s = 0; s < this.draws.length; s++) {
+      const d = this.draws[s]!;
+      const plan = this.plans[s]!;
+      const sums = this.sums[s]!;
+      const covered = this.coveredCounts[s]!;
+      const n = d.size;
+      for (let r = 0; r < d.resamples; r++, subset++) {
+        const base = subset * M;
+        // from the bottom
+        const nb = plan.bottomPos.length;
+        let c = 0;
+        let t = 0;
+        for (let q = 0; t < nb; q++) {
+          const k = mult[base + order[q]!]!;
+          if (k === 0) continue;
+          const x = sorted[q]!;
+          while (t < nb && plan.bottomPos[t]! < c + k) got[plan.bottomSlot[t++]!] = x;
+          c += k;
+        }
+        // from the top
+        const nt = plan.topPos.length;
+        c = 0;
+        t = 0;
+        for (let q = M - 1; t < nt; q--) {
+          const k = mult[base + order[q]!]!;
+          if (k === 0) continue;
+          const x = sorted[q]!;
+          while (t < nt && plan.topPos[t]! < c + k) got[plan.topSlot[t++]!] = x;
+          c += k;
+        }
+        // nearest members below-or-at and above the truth
+        let best = Infinity;
+        for (let q = split - 1; q >= 0; q--) {
+          if (mult[base + order[q]!]! === 0) continue;
+          const e = (sorted[q]! - y) * (sorted[q]! - y);
+          if (e < best) best = e;
+          break;
+        }
+        for (let q = split; q < M; q++) {
+          if (mult[base + order[q]!]! === 0) continue;
+          const e = (sorted[q]! - y) * (sorted[q]! - y);
+          if (e < best) best = e;
+          break;
+        }
+        const min = got[0]!;
+        const max = got[1]!;
+        const pl = qLow * (n - 1);
+        const ph = qHigh * (n - 1);
+        const low = got[2]! + (pl - Math.floor(pl)) * (got[3]! - got[2]!);
+        const high = got[4]! + (ph - Math.floor(ph)) * (got[5]! - got[4]!);
+        const inside = min <= y && y <= max ? 1 : 0;
+        sums[4 * r] += w * best;
+        sums[4 * r + 1] += w * (max - min);
+        sums[4 * r + 2] += w * (high - low);
+        sums[4 * r + 3] += w * inside;
+        covered[g] += inside;
+      }
+    }
+    return this;
+  }
+
+  /** The direct definition at one point (copy and sort every sub-ensemble); used for points holding NaN. */
+  private addPointDirect(g: number, y: number, values: Float64Array): void {
+    if (this.pointsDone[g]) throw new Error(`point ${g} was already added`);
+    this.pointsDone[g] = 1;
+    const w = this.latWeights[Math.floor(g / this.grid.nlon)]!;
+    this.weightSum += w;
+    const sub = new Float64Array(Math.max(...this.draws.map((d) => d.size), 1));
+    const qLow = (1 - this.intervalLevel) / 2;
+    const qHigh = (1 + this.intervalLevel) / 2;
+    for (let s = 0; s < this.draws.length; s++) {
+      const d = this.draws[s]!;
+      const sums = this.sums[s]!;
+      const covered = this.coveredCounts[s]!;
+      const view = sub.subarray(0, d.size);
+      for (let r = 0; r < d.resamples; r++) {
+        let best = Infinity;
+        for (let i = 0; i < d.size; i++) {
+          const x = values[d.indices[r * d.size + i]!]!;
+          view[i] = x;
+          const e = (x - y) * (x - y);
+          if (e < best || Number.isNaN(e)) best = e;
+        }
+        view.sort();
+        const lo = view[0]!;
+        const hi = view[d.size - 1]!;
+        const inside = lo <= y && y <= hi ? 1 : 0;
+        sums[4 * r] += w * best;
+        sums[4 * r + 1] += w * (hi - lo);
+        sums[4 * r + 2] += w * (percentileOfSorted(view, qHigh) - percentileOfSorted(view, qLow));
+        sums[4 * r + 3] += w * inside;
+        covered[g] += inside;
+      }
+    }
   }
 
   /** Merges the results of another instance built with the same grid, weights and draws over disjoint points. */

@@ -6,7 +6,7 @@ import { crpsSumsSorted } from './crps.ts';
 import { efiFromFractions, EFI_DEFAULT_EPS, percentileSorted, sotFromQuantiles, SOT_DEFAULT_EPS } from './efi.ts';
 import { checkLatitudeWeights, checkLength, checkPositiveInteger, gridPoints, type GridShape } from './grid.ts';
 import { BeyondTruthHistogram, SubEnsembleScores, type SubEnsembleDraws, type SubEnsembleOptions } from './huge.ts';
-import { rankOfTruth } from './ranks.ts';
+import { MemberSorter } from './sorted.ts';
 import { CLIMATE_PERCENTILES } from './streaming.ts';
 import { ProbabilityHistogram } from './events.ts';
 
@@ -32,6 +32,76 @@ export interface FieldPassOptions {
   tieBreak?: (globalPoint: number) => number;
   /** Keep per-point fields (ensemble mean, EFI, SOT) for spectra and maps. */
   keepFields?: boolean;
+  /**
+   * Number of per-point thresholds supplied with each band (`weightedThresholds`, (W, S)) for the member-based event
+   * scores of `addWeightedEventPoint`: log score, twCRPS and owCRPS (accumulated in `weightedEvents`).
+   */
+  weightedEventThresholds?: number;
+}
+
+/** Latitude-weighted sums over points (and inits) of the member-based event scores of one event threshold. */
+export interface WeightedEventSums {
+  /** Σ w · log score; divided by `weight` gives `log_score`. */
+  logNum: number;
+  /** Σ w · twCRPS; divided by `weight` gives `tw_crps`. */
+  twNum: number;
+  /** Σ w · owCRPS over the points where it is defined; divided by `owWeight` gives `ow_crps`. */
+  owNum: number;
+  owWeight: number;
+  weight: number;
+}
+
+/** Empty sums for one event threshold. */
+export function newWeightedEventSums(): WeightedEventSums {
+  return { logNum: 0, twNum: 0, owNum: 0, owWeight: 0, weight: 0 };
+}
+
+/**
+ * Adds one point's member-based scores of the event "truth > threshold" to `sum` (weight `w`), from the point's M
+ * members sorted ascending:
+ * - log score (`logScore` of probability.ts, eps = 0) with the forecast probability p = #(members > threshold)/M
+ *   clipped to [1/(2M), 1 − 1/(2M)], so that an event no member (or every member) predicts costs ln(2M), not infinity;
+ * - twCRPS with weight 1 on [threshold, ∞), i.e. chaining v(z) = max(z, threshold), standard (ECDF) estimator
+ *   (equals `twCrps(members, y, { lower: threshold }, 'standard')`);
+ * - owCRPS with w(z) = 1{z >= threshold} (equals `owCrps(members, y, intervalWeight({ lower: threshold }))`): 0 where
+ *   the truth is below the threshold, else the standard CRPS of the members at or above it; undefined (left out of
+ *   `owNum`/`owWeight`) where the truth is at or above the threshold but no member is.
+ */
+export function addWeightedEventPoint(sum: WeightedEventSums, sorted: ArrayLike<number>, y: number, threshold: number, w: number): void {
+  const M = sorted.length;
+  const thr = threshold;
+  // members at or above the threshold form a suffix of the sorted members; those above it a shorter one
+  let atOrAbove = M;
+  while (atOrAbove > 0 && sorted[atOrAbove - 1]! >= thr) atOrAbove--;
+  let above = atOrAbove;
+  while (above < M && sorted[above]! <= thr) above++;
+  const pMin = 1 / (2 * M);
+  const p = Math.min(Math.max((M - above) / M, pMin), 1 - pMin);
+  sum.logNum += w * (y > thr ? -Math.log(p) : -Math.log(1 - p));
+  sum.weight += w;
+  // twCRPS: the CRPS sums of the chained members max(x_(i), thr) (still ascending) against max(y, thr)
+  const yc = Math.max(y, thr);
+  let absErrorSum = 0;
+  let giniSum = 0;
+  for (let i = 0; i < M; i++) {
+    const x = Math.max(sorted[i]!, thr);
+    absErrorSum += Math.abs(x - yc);
+    giniSum += (2 * (i + 1) - M - 1) * x;
+  }
+  sum.twNum += w * (absErrorSum / M - giniSum / (M * M));
+  if (!(y >= thr)) sum.owWeight += w;
+  else if (atOrAbove < M) {
+    const n = M - atOrAbove;
+    let a = 0;
+    let gs = 0;
+    for (let i = 0; i < n; i++) {
+      const x = sorted[atOrAbove + i]!;
+      a += Math.abs(x - y);
+      gs += (2 * (i + 1) - n - 1) * x;
+    }
+    sum.owNum += w * (a / n - gs / (n * n));
+    sum.owWeight += w;
+  }
 }
 
 /** Area-weighted results of one field. */
@@ -111,8 +181,14 @@ export class FieldPass {
   /** Point-major copy of a group of points' members. */
   private readonly transposed: Float64Array;
   private readonly group: number;
+  private readonly sorter: MemberSorter;
   private readonly fractions = new Float64Array(CLIMATE_PERCENTILES);
   private readonly climPoint = new Float64Array(CLIMATE_PERCENTILES);
+  private readonly sigmaZ = new Float64Array(1);
+  private readonly sigmaBeyond = new Float64Array(1);
+  private readonly sigmaW = new Float64Array(1);
+  /** Per weighted-event threshold: log score, twCRPS and owCRPS sums (`addWeightedEventPoint`). */
+  readonly weightedEvents: WeightedEventSums[];
 
   constructor(options: FieldPassOptions) {
     this.points = gridPoints(options.grid);
@@ -127,6 +203,7 @@ export class FieldPass {
     this.adjacentSq = new Float64Array(Math.max(0, options.members - 1));
     this.rankCounts = new Float64Array(options.members + 1);
     this.events = Array.from({ length: options.eventThresholds ?? 0 }, () => new ProbabilityHistogram(options.members));
+    this.weightedEvents = Array.from({ length: options.weightedEventThresholds ?? 0 }, newWeightedEventSums);
     this.sigma = new BeyondTruthHistogram(options.sigmaEdges ?? DEFAULT_SIGMA_EDGES);
     if (options.subEnsembles?.length) {
       this.subEnsembles = new SubEnsembleScores(options.grid, options.latWeights, options.members, options.subEnsembles, options.subEnsembleOptions);
@@ -142,14 +219,18 @@ export class FieldPass {
     this.seen = new Uint8Array(this.points);
     this.group = Math.max(1, Math.min(64, Math.floor((1 << 19) / options.members)));
     this.transposed = new Float64Array(this.group * options.members);
+    this.sorter = new MemberSorter(options.members);
   }
 
   /**
    * Adds a band: `block` member-major (M, S) for the global points `pointIndex` (S, flattened lat·nlon + lon),
-   * `truth` (S); `thresholds` (T, S) event thresholds; `climate` (101, S) M-climate percentiles.
-   * A NaN member or truth throws an error naming the member and point.
+   * `truth` (S); `thresholds` (T, S) event thresholds; `climate` (101, S) M-climate percentiles; `weightedThresholds`
+   * (W, S) thresholds of the weighted event scores. A NaN member or truth throws an error naming the member and point.
+   *
+   * Every point's members are sorted once (`MemberSorter`) and everything that needs the order — CRPS, ranks, events,
+   * σ-bins, EFI/SOT, the sub-ensembles' order statistics and the weighted event scores — is read off that one sort.
    */
-  addBand(block: ArrayLike<number>, pointIndex: ArrayLike<number>, truth: ArrayLike<number>, thresholds?: ArrayLike<number>, climate?: ArrayLike<number>): this {
+  addBand(block: ArrayLike<number>, pointIndex: ArrayLike<number>, truth: ArrayLike<number>, thresholds?: ArrayLike<number>, climate?: ArrayLike<number>, weightedThresholds?: ArrayLike<number>): this {
     const S = pointIndex.length;
     const M = this.members;
     const o = this.options;
@@ -159,114 +240,122 @@ export class FieldPass {
     const T = this.events.length;
     if (T) checkLength('band thresholds', thresholds ?? [], T * S, `thresholds*points = ${T}*${S}`);
     if (o.climate) checkLength('band climate', climate ?? [], CLIMATE_PERCENTILES * S, `101*points = 101*${S}, percentile-major`);
+    const W = this.weightedEvents.length;
+    if (W) checkLength('band weighted-event thresholds', weightedThresholds ?? [], W * S, `thresholds*points = ${W}*${S}`);
+    for (let p = 0; p < S; p++) {
+      const g = pointIndex[p]!;
+      if (!(Number.isInteger(g) && g >= 0 && g < this.points)) throw new Error(`band point index ${g} is outside the ${this.points}-point grid`);
+      if (this.seen[g]) throw new Error(`point ${g} was already added to this field`);
+    }
     const ctl = o.control;
     const s = this.sums;
+    const memberSq = this.memberSq;
+    const adjacentSq = this.adjacentSq;
+    const sorter = this.sorter;
+    const sub = this.subEnsembles;
     // points are handled in groups whose members are first copied point-major (contiguous per point): reading the
     // member-major band point by point would stride over all of it once per point
     const G = this.group;
     const tbuf = this.transposed;
     for (let p0 = 0; p0 < S; p0 += G) {
-    const gCount = Math.min(G, S - p0);
-    for (let m = 0; m < M; m++) {
-      const base = m * S + p0;
-      for (let k = 0; k < gCount; k++) tbuf[k * M + m] = block[base + k]!;
-    }
-    for (let p = p0; p < p0 + gCount; p++) {
-      const v = tbuf.subarray((p - p0) * M, (p - p0 + 1) * M);
-      const g = pointIndex[p]!;
-      if (!(Number.isInteger(g) && g >= 0 && g < this.points)) throw new Error(`band point index ${g} is outside the ${this.points}-point grid`);
-      if (this.seen[g]) throw new Error(`point ${g} was already added to this field`);
-      this.seen[g] = 1;
-      const w = o.latWeights[Math.floor(g / nlon)]!;
-      const y = truth[p]!;
-      if (Number.isNaN(y)) throw new Error(`truth is NaN at point ${g} (row ${Math.floor(g / nlon)}, column ${g % nlon})`);
-      let sum = 0;
+      const gCount = Math.min(G, S - p0);
       for (let m = 0; m < M; m++) {
-        const x = v[m]!;
-        if (Number.isNaN(x)) throw new Error(`member ${m} is NaN at point ${g} (row ${Math.floor(g / nlon)}, column ${g % nlon})`);
-        sum += x;
-        const d = x - y;
-        this.memberSq[m] += w * d * d;
+        const base = m * S + p0;
+        for (let k = 0; k < gCount; k++) tbuf[k * M + m] = block[base + k]!;
       }
-      for (let m = 0; m + 1 < M; m++) {
-        const d = v[m]! - v[m + 1]!;
-        this.adjacentSq[m] += w * d * d;
-      }
-      if (ctl !== undefined) this.controlSq += w * (v[ctl]! - y) * (v[ctl]! - y);
-      const mu = sum / M;
-      let ss = 0;
-      for (let m = 0; m < M; m++) {
-        const d = v[m]! - mu;
-        ss += d * d;
-      }
-      const variance = M > 1 ? ss / (M - 1) : 0;
-      const rank = rankOfTruth(v, y, o.tieBreak ? () => o.tieBreak!(g) : undefined);
-      this.rankCounts[rank] += 1;
-      v.sort();
-      const { absErrorSum, giniSum } = crpsSumsSorted(v, y);
-      const se = (y - mu) * (y - mu);
-      const skill = absErrorSum / M;
-      const spread = M > 1 ? (2 * giniSum) / (M * (M - 1)) : 0;
-      s[0] += w * se;
-      s[1] += w * variance;
-      s[2] += w * (M > 1 ? se - variance / M : Number.NaN);
-      s[3] += w * skill;
-      s[4] += w * spread;
-      s[5] += w * (skill - 0.5 * spread);
-      s[6] += w * (absErrorSum / M - giniSum / (M * M));
-      this.weightSum += w;
-      this.pointsAdded++;
-      // events x > threshold
-      for (let t = 0; t < T; t++) {
-        const thr = thresholds![t * S + p]!;
-        if (Number.isNaN(thr)) throw new Error(`event threshold ${t} is NaN at point ${g}`);
-        const e = M - countAtOrBelow(v, thr, M);
-        this.events[t]!.add(e, y > thr ? 1 : 0, w);
-      }
-      // members beyond the truth by σ-distance (membersBeyondTruth in huge.ts)
-      if (M > 1) {
-        const sd = Math.sqrt(variance);
-        const z = (y - mu) / sd;
-        const beyond = y >= mu ? M - countAtOrBelow(v, y, M) : countBelow(v, y, M);
-        this.sigma.add([z], [beyond], [w]);
-      }
-      if (this.meanField) this.meanField[g] = mu;
-      if (o.climate) {
-        const f = this.fractions;
-        const c = this.climPoint;
-        for (let j = 0; j < CLIMATE_PERCENTILES; j++) {
-          c[j] = climate![j * S + p]!;
-          f[j] = countAtOrBelow(v, c[j]!, M) / M;
+      for (let p = p0; p < p0 + gCount; p++) {
+        const off = (p - p0) * M;
+        const g = pointIndex[p]!;
+        if (this.seen[g]) throw new Error(`point ${g} was already added to this field`);
+        this.seen[g] = 1;
+        const w = o.latWeights[Math.floor(g / nlon)]!;
+        const y = truth[p]!;
+        if (Number.isNaN(y)) throw new Error(`truth is NaN at point ${g} (row ${Math.floor(g / nlon)}, column ${g % nlon})`);
+        let sum = 0;
+        let prev = tbuf[off]!;
+        for (let m = 0; m < M; m++) {
+          const x = tbuf[off + m]!;
+          if (Number.isNaN(x)) throw new Error(`member ${m} is NaN at point ${g} (row ${Math.floor(g / nlon)}, column ${g % nlon})`);
+          sum += x;
+          const d = x - y;
+          memberSq[m] += w * d * d;
+          if (m > 0) {
+            const a = prev - x;
+            adjacentSq[m - 1] += w * a * a;
+          }
+          prev = x;
         }
-        const eps = o.efiEps ?? EFI_DEFAULT_EPS;
-        const efi = efiFromFractions(f, eps, eps > 0 ? c : undefined);
-        if (this.efiField) {
-          this.efiField[g] = efi;
-          const sotEps = o.sotEps ?? SOT_DEFAULT_EPS;
-          this.sotUpper![g] = sotFromQuantiles(c[99]!, c[90]!, percentileSorted(v, 90), sotEps);
-          this.sotLower![g] = sotFromQuantiles(c[1]!, c[10]!, percentileSorted(v, 10), sotEps);
+        if (ctl !== undefined) this.controlSq += w * (tbuf[off + ctl]! - y) * (tbuf[off + ctl]! - y);
+        const mu = sum / M;
+        let ss = 0;
+        for (let m = 0; m < M; m++) {
+          const d = tbuf[off + m]! - mu;
+          ss += d * d;
         }
-        s[7] += w * efi;
-      }
-    }
-    }
-    if (this.subEnsembles) {
-      // SubEnsembleScores takes contiguous point runs
-      let start = 0;
-      while (start < S) {
-        let end = start + 1;
-        while (end < S && pointIndex[end]! === pointIndex[end - 1]! + 1) end++;
-        const count = end - start;
-        if (count === S) {
-          this.subEnsembles.addTile(block, truth, pointIndex[0]!); // the whole band is one run: no copy
-        } else {
-          const sub = new Float32Array(M * count);
-          for (let m = 0; m < M; m++) for (let k = 0; k < count; k++) sub[m * count + k] = block[m * S + start + k]!;
-          const y = new Float64Array(count);
-          for (let k = 0; k < count; k++) y[k] = truth[start + k]!;
-          this.subEnsembles.addTile(sub, y, pointIndex[start]!);
+        const variance = M > 1 ? ss / (M - 1) : 0;
+        const v = sorter.sort(tbuf.subarray(off, off + M));
+        // rank of the truth: #(x < y), plus a uniform position among members equal to it (rankOfTruth in ranks.ts)
+        const below = countBelow(v, y, M);
+        const atOrBelowY = countAtOrBelow(v, y, M);
+        let rank = below;
+        if (atOrBelowY > below && o.tieBreak) {
+          const u = o.tieBreak(g);
+          if (!(u >= 0 && u < 1)) throw new Error(`uniform source must return values in [0, 1), got ${u}`);
+          rank += Math.floor(u * (atOrBelowY - below + 1));
         }
-        start = end;
+        this.rankCounts[rank] += 1;
+        const { absErrorSum, giniSum } = crpsSumsSorted(v, y);
+        const se = (y - mu) * (y - mu);
+        const skill = absErrorSum / M;
+        const spread = M > 1 ? (2 * giniSum) / (M * (M - 1)) : 0;
+        s[0] += w * se;
+        s[1] += w * variance;
+        s[2] += w * (M > 1 ? se - variance / M : Number.NaN);
+        s[3] += w * skill;
+        s[4] += w * spread;
+        s[5] += w * (skill - 0.5 * spread);
+        s[6] += w * (absErrorSum / M - giniSum / (M * M));
+        this.weightSum += w;
+        this.pointsAdded++;
+        // events x > threshold
+        for (let t = 0; t < T; t++) {
+          const thr = thresholds![t * S + p]!;
+          if (Number.isNaN(thr)) throw new Error(`event threshold ${t} is NaN at point ${g}`);
+          const e = M - countAtOrBelow(v, thr, M);
+          this.events[t]!.add(e, y > thr ? 1 : 0, w);
+        }
+        // members beyond the truth by σ-distance (membersBeyondTruth in huge.ts)
+        if (M > 1) {
+          const sd = Math.sqrt(variance);
+          this.sigmaZ[0] = (y - mu) / sd;
+          this.sigmaBeyond[0] = y >= mu ? M - atOrBelowY : below;
+          this.sigmaW[0] = w;
+          this.sigma.add(this.sigmaZ, this.sigmaBeyond, this.sigmaW);
+        }
+        if (this.meanField) this.meanField[g] = mu;
+        if (o.climate) {
+          const f = this.fractions;
+          const c = this.climPoint;
+          for (let j = 0; j < CLIMATE_PERCENTILES; j++) {
+            c[j] = climate![j * S + p]!;
+            f[j] = countAtOrBelow(v, c[j]!, M) / M;
+          }
+          const eps = o.efiEps ?? EFI_DEFAULT_EPS;
+          const efi = efiFromFractions(f, eps, eps > 0 ? c : undefined);
+          if (this.efiField) {
+            this.efiField[g] = efi;
+            const sotEps = o.sotEps ?? SOT_DEFAULT_EPS;
+            this.sotUpper![g] = sotFromQuantiles(c[99]!, c[90]!, percentileSorted(v, 90), sotEps);
+            this.sotLower![g] = sotFromQuantiles(c[1]!, c[10]!, percentileSorted(v, 10), sotEps);
+          }
+          s[7] += w * efi;
+        }
+        if (sub) sub.addPoint(g, y, v, sorter.order);
+        for (let t = 0; t < W; t++) {
+          const thr = weightedThresholds![t * S + p]!;
+          if (Number.isNaN(thr)) throw new Error(`weighted-event threshold ${t} is NaN at point ${g}`);
+          addWeightedEventPoint(this.weightedEvents[t]!, v, y, thr, w);
+        }
       }
     }
     return this;

@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'results directory (merged with the results of other ensembles already there)', 'scores')
     .option('--name <label>', 'ensemble label (the ensemble column); default: the run directory name')
     .option('--variables <list>', 'variables to score, comma-separated (default: all run channels)')
-    .option('--band-mb <n>', 'largest member band read at once, MiB (bounds memory; default 64)')
+    .option('--band-mb <n>', 'largest member slab or band read at once, MiB (bounds memory; default 256: all members of up to one chunk\'s leads for the whole field, each chunk then decompressed once)')
     .option('--sizes <list>', 'bootstrapped sub-ensemble sizes (default 50,100,500,1000; the whole ensemble is always added)')
     .option('--resamples <n>', 'resamples per sub-ensemble size (default 20)')
     .option('--spectrum-members <n>', 'members whose spectra are averaged (default 20)')

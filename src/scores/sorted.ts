@@ -1,0 +1,166 @@
+// Sorting the members of one point fast and exactly: an argsort of float32-valued members by a radix sort of their
+// bit patterns (O(M), no comparator), giving the ascending values and the member at each rank.
+
+/**
+ * Sorts the M members of one point at a time (reused buffers, no allocation per point). After `sort(values)`:
+ * `sorted[r]` is the r-th smallest value (the same array as `Float64Array.from(values).sort()`, −0 before +0) and
+ * `order[r]` the member holding it (equal values in member order).
+ *
+ * Members whose values are float32 numbers (as read from a member store) are sorted by their float32 bit patterns
+ * mapped to order-preserving unsigned 32-bit keys, on the bits that differ between the point's members only: a stable
+ * counting pass on the top log2(M) of those bits (about one bucket per member), then a stable insertion sort within buckets (a full radix sort when that
+ * would move too much) — O(M) per point for values spread like an ensemble's. Values that are not float32 numbers,
+ * or NaN, fall back to a comparator sort (NaN last, like `Float64Array.prototype.sort`).
+ */
+export class MemberSorter {
+  readonly members: number;
+  /** Ascending member values of the last sorted point. */
+  readonly sorted: Float64Array;
+  /** Member index at each rank of the last sorted point. */
+  readonly order: Int32Array;
+  private readonly keys: Uint32Array;
+  private readonly keys2: Uint32Array;
+  private readonly index2: Int32Array;
+  private readonly counts = new Int32Array(2048);
+  /** Bits of the first counting pass: about one bucket per member, 4 to 11. */
+  private readonly bucketBits: number;
+  private readonly f32 = new Float32Array(1);
+  private readonly u32 = new Uint32Array(this.f32.buffer);
+
+  constructor(members: number) {
+    if (!Number.isInteger(members) || members < 1) throw new Error(`members must be a positive integer, got ${String(members)}`);
+    this.members = members;
+    this.sorted = new Float64Array(members);
+    this.order = new Int32Array(members);
+    this.keys = new Uint32Array(members);
+    this.keys2 = new Uint32Array(members);
+    this.index2 = new Int32Array(members);
+    this.bucketBits = Math.max(4, Math.min(11, Math.ceil(Math.log2(members))));
+  }
+
+  /** Sorts `values` (length M, member order); fills `sorted` and `order`. Returns `sorted`. */
+  sort(values: ArrayLike<number>): Float64Array {
+    const M = this.members;
+    if (values.length !== M) throw new Error(`MemberSorter: expected ${M} member values, got ${values.length}`);
+    const f32 = this.f32;
+    const u32 = this.u32;
+    const keys = this.keys;
+    const idx = this.order;
+    let all = 0xffffffff;
+    let any = 0;
+    let exact = true;
+    for (let m = 0; m < M; m++) {
+      const x = values[m]!;
+      f32[0] = x;
+      if (f32[0] !== x) {
+        exact = false; // not a float32 number, or NaN
+        break;
+      }
+      const u = u32[0]!;
+      // order-preserving map of IEEE-754 bits: negatives (sign bit set) reversed below the positives
+      const key = u >= 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0;
+      keys[m] = key;
+      idx[m] = m;
+      all &= key;
+      any |= key;
+    }
+    const sorted = this.sorted;
+    if (!exact) return this.comparatorSort(values);
+    const varying = (any & ~all) >>> 0;
+    const span = varying === 0 ? 0 : 32 - Math.clz32(varying);
+    if (span > 0) {
+      // one stable counting pass on the top (up to) log2(M) varying bits leaves only members of the same bucket out of
+      // order; a stable insertion sort finishes (few moves when the values spread over many buckets). If it would
+      // move too much (values crowded into few buckets), a full least-significant-digit radix sort on the lower bits
+      // finishes instead (stable too, so equal values stay in member order).
+      const top = Math.min(span, this.bucketBits);
+      const shift = span - top;
+      this.countingPass(shift, top);
+      if (shift > 0 && !this.insertionFinish(16 * M + 1024)) {
+        const passes = Math.ceil(shift / 11);
+        const width = Math.ceil(shift / passes);
+        for (let pass = 0; pass < passes; pass++) this.countingPass(pass * width, Math.min(width, shift - pass * width));
+        this.countingPass(shift, top);
+      }
+    }
+    const order = this.order;
+    for (let r = 0; r < M; r++) sorted[r] = values[order[r]!]!;
+    return sorted;
+  }
+
+  /** Stable counting sort of (keys, order) by the key bits [shift, shift + width). */
+  private countingPass(shift: number, width: number): void {
+    const M = this.members;
+    const buckets = 1 << width;
+    const mask = buckets - 1;
+    const counts = this.counts;
+    const keys = this.keys;
+    const idx = this.order;
+    const keysOut = this.keys2;
+    const idxOut = this.index2;
+    counts.fill(0, 0, buckets);
+    for (let m = 0; m < M; m++) counts[(keys[m]! >>> shift) & mask]++;
+    let total = 0;
+    for (let b = 0; b < buckets; b++) {
+      const c = counts[b]!;
+      counts[b] = total;
+      total += c;
+    }
+    for (let m = 0; m < M; m++) {
+      const k = keys[m]!;
+      const to = counts[(k >>> shift) & mask]++;
+      keysOut[to] = k;
+      idxOut[to] = idx[m]!;
+    }
+    keys.set(keysOut);
+    idx.set(idxOut);
+  }
+
+  /** Stable insertion sort of (keys, order) unless it needs more than `budget` moves; returns whether it finished. */
+  private insertionFinish(budget: number): boolean {
+    const M = this.members;
+    const keys = this.keys;
+    const idx = this.order;
+    let moves = 0;
+    for (let i = 1; i < M; i++) {
+      const k = keys[i]!;
+      if (keys[i - 1]! <= k) continue;
+      const m = idx[i]!;
+      let j = i;
+      while (j > 0 && keys[j - 1]! > k) {
+        keys[j] = keys[j - 1]!;
+        idx[j] = idx[j - 1]!;
+        j--;
+      }
+      keys[j] = k;
+      idx[j] = m;
+      moves += i - j;
+      if (moves > budget) return false;
+    }
+    return true;
+  }
+
+  private comparatorSort(values: ArrayLike<number>): Float64Array {
+    const M = this.members;
+    const order = this.order;
+    for (let m = 0; m < M; m++) order[m] = m;
+    const cmp = (a: number, b: number): number => {
+      const xa = values[a]!;
+      const xb = values[b]!;
+      const na = Number.isNaN(xa);
+      const nb = Number.isNaN(xb);
+      if (na || nb) return na && nb ? a - b : na ? 1 : -1;
+      if (xa < xb) return -1;
+      if (xa > xb) return 1;
+      if (xa === 0 && xb === 0) {
+        const sa = Object.is(xa, -0) ? 0 : 1;
+        const sb = Object.is(xb, -0) ? 0 : 1;
+        if (sa !== sb) return sa - sb;
+      }
+      return a - b;
+    };
+    order.sort(cmp);
+    for (let r = 0; r < M; r++) this.sorted[r] = values[order[r]!]!;
+    return this.sorted;
+  }
+}
