@@ -4,19 +4,32 @@
 //   npx tsx scripts/validate-world.ts spinup DIR [days] [res] [state]  planet from rest (or continued from a saved state of
 //                                                                the same run); daily global KE log, states every 30 days
 //   npx tsx scripts/validate-world.ts chaos DIR/state.safetensors [days] [res]   twin runs 1 m apart in height
+//   npx tsx scripts/validate-world.ts twins [res=t42|t63] [from=STATE|rest] [spinup=DAYS] [days=DAYS] [clim=DAYS] [save=FILE]
+//                                                                spin-up then twin runs 1 m apart: doubling time, saturation day
+//   (every command takes --config FILE: planet overrides, e.g. data/planet/candidate-chaotic.json)
 //   npx tsx scripts/validate-world.ts analyse DIR [firstDay]     stationarity, eddy KE, jets, tracer extremes vs land
 //   npx tsx scripts/validate-world.ts ship DIR/state.safetensors [days]   run at the truth resolution, write data/planet/spun-up-state
 // res: "t42" (64×128, lmax 43, dt 400 s; default for these runs) or "truth" (the planet's default truth resolution).
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runWilliamson2, runWilliamson5, runWilliamson6 } from '../src/world/williamson.ts';
-import { Planet, planetConfig } from '../src/world/planet.ts';
+import { Planet, planetConfig, type PlanetConfig } from '../src/world/planet.ts';
 import { memberGrid, kineticEnergySplit, cellAreas } from '../src/world/diagnostics.ts';
 import { loadState, saveState, stateForModel, SHIPPED_STATE_PATH } from '../src/world/truth.ts';
 
-const [cmd, ...args] = process.argv.slice(2);
+// `--config FILE` (anywhere): planet overrides over DEFAULT_PLANET, either a bare PlanetConfig object or a
+// `myriad world run` config holding one under "planet" (e.g. data/planet/candidate-chaotic.json)
+const argv = process.argv.slice(2);
+const configAt = argv.indexOf('--config');
+const overrides = configAt >= 0 ? readOverrides(argv.splice(configAt, 2)[1]) : {};
+function readOverrides(file: string | undefined): Partial<PlanetConfig> {
+  if (!file) throw new Error('--config needs a file');
+  const j = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  return (j.planet ?? j) as Partial<PlanetConfig>;
+}
+const [cmd, ...args] = argv;
 const T42 = { nlat: 64, lmax: 43, dt: 400 };
-const resolution = (name?: string) => (name === 'truth' ? planetConfig().truth : T42);
+const resolution = (name?: string) => (name === 'truth' || name === 't63' ? planetConfig(overrides).truth : T42);
 
 async function williamson(): Promise<void> {
   const base = { nlat: 64, lmax: 43, dtype: 'float64' as const, groupSize: 8, stepsPerCall: 16 };
@@ -39,7 +52,7 @@ function zonalMeanU(planet: Planet, u: Float64Array): number[] {
 
 async function spinup(dir: string, days: number, res?: string, from?: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  const cfg = planetConfig();
+  const cfg = planetConfig(overrides);
   const planet = new Planet(cfg, resolution(res), 1);
   let s = planet.initialState(0, 1);
   let t = 0;
@@ -76,7 +89,7 @@ async function spinup(dir: string, days: number, res?: string, from?: string): P
 
 async function chaos(statePath: string, days: number, res?: string): Promise<void> {
   const saved = loadState(statePath);
-  const cfg = planetConfig();
+  const cfg = planetConfig(overrides);
   const planet = new Planet(cfg, resolution(res), 1);
   const model = planet.model;
   const base = stateForModel(model, saved);
@@ -117,13 +130,151 @@ async function chaos(statePath: string, days: number, res?: string): Promise<voi
   console.log(JSON.stringify(out));
 }
 
+/** Adds a smooth random height perturbation of area-rms `metres` (degrees 1–20) to member 1 of a 2-member state. */
+function perturbTwin(model: Planet['model'], twin: ReturnType<Planet['model']['replicate']>, metres: number): void {
+  const F = model.nFields;
+  const N = model.nCoefficients;
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  const pert = new Float64Array(2 * N);
+  let power = 0;
+  model.entries.forEach((e, n) => {
+    if (e.l < 1 || e.l > 20 || e.l < e.m) return;
+    pert[2 * n] = rnd();
+    pert[2 * n + 1] = e.m === 0 ? 0 : rnd();
+    power += (e.m === 0 ? 1 : 2) * (pert[2 * n] ** 2 + pert[2 * n + 1] ** 2);
+  });
+  const scale = (metres * model.options.gravity * Math.sqrt(4 * Math.PI)) / Math.sqrt(power);
+  for (let n = 0; n < N; n++) for (let c = 0; c < 2; c++) twin.spec[((n * 2 + c) * F + 0) * 2 + 1] += pert[2 * n + c] * scale;
+}
+
+/**
+ * Spin-up (from rest on 1 January, or from a saved state) then twin runs 1 m apart, in one process. Prints one JSON
+ * line: the 6-hourly rms height difference, the doubling time (least-squares slope of ln error over the growth phase:
+ * from the error's minimum to its first reaching half the saturation level), the saturation day (first reaching
+ * 0.9·√2·σ_clim), σ_clim (area-rms of per-point std of daily height of member 0 over the last `climDays` of the
+ * spin-up and the twin run, after removing each point's quadratic trend in time: the seasonal drift over such a
+ * window), eddy KE fraction and jet maxima averaged over the twin run.
+ */
+async function twins(opts: Record<string, string>): Promise<void> {
+  const cfg = planetConfig(overrides);
+  const planet = new Planet(cfg, resolution(opts.res), 1);
+  const model = planet.model;
+  const g0 = model.options.gravity;
+  let s;
+  let t: number;
+  if (!opts.from || opts.from === 'rest') { s = planet.initialState(0, 1); t = 0; }
+  else { const saved = loadState(opts.from); s = model.fresh(stateForModel(model, saved).spec, 1); t = saved.timeSeconds; }
+  const spin = Number(opts.spinup ?? 30);
+  const days = Number(opts.days ?? 30);
+  const climDays = Number(opts.clim ?? 60);
+  const { nlat, nlon } = model.options;
+  const P = nlat * nlon;
+  const heights: Float32Array[] = [];
+  const daily: { day: number; ke: number; eddy: number; jetN: number; jetNlat: number; jetS: number; jetSlat: number }[] = [];
+  const lat = model.geometry.latitudesDeg;
+  const record = (g: ReturnType<typeof memberGrid>, day: number) => {
+    const ke = kineticEnergySplit(model, g);
+    const um = zonalMeanU(planet, g.u);
+    const jet = (north: boolean) => um.reduce((b, u, k) => ((north ? lat[k] > 0 : lat[k] < 0) && u > b.u ? { u, lat: lat[k] } : b), { u: -Infinity, lat: 0 });
+    const n = jet(true), so = jet(false);
+    daily.push({ day, ke: ke.total, eddy: ke.eddy, jetN: n.u, jetNlat: n.lat, jetS: so.u, jetSlat: so.lat });
+    heights.push(Float32Array.from(g.phi, (p, i) => p / g0 - planet.orography[i]));
+    if (heights.length > climDays) heights.shift();
+  };
+  const started = Date.now();
+  for (let d = 1; d <= spin; d++) {
+    s = await planet.advance(s, t, 86400, 24);
+    t += 86400;
+    record(memberGrid(model, await model.grid(s), 0, 1), d);
+    if (d % 10 === 0) console.error(`spin-up day ${d}: KE ${daily[daily.length - 1].ke.toFixed(1)} eddy ${(100 * daily[daily.length - 1].eddy / daily[daily.length - 1].ke).toFixed(1)}% (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  }
+  if (opts.save) saveState(opts.save, model, s, t, cfg);
+  const twin = model.replicate(s, 2);
+  perturbTwin(model, twin, 1);
+  s = twin;
+  const areas = cellAreas(model, 1);
+  const errors: number[] = [];
+  const rmsDiff = (grid: Awaited<ReturnType<typeof model.grid>>) => {
+    const a = memberGrid(model, grid, 0, 2);
+    const b = memberGrid(model, grid, 1, 2);
+    let e = 0;
+    for (let i = 0; i < areas.length; i++) e += ((a.phi[i] - b.phi[i]) / g0) ** 2 * areas[i];
+    return Math.sqrt(e / (4 * Math.PI));
+  };
+  errors.push(rmsDiff(await model.grid(s)));
+  const twinStart = daily.length;
+  for (let q = 1; q <= days * 4; q++) {
+    s = await planet.advance(s, t, 6 * 3600, 24);
+    t += 6 * 3600;
+    const grid = await model.grid(s);
+    errors.push(rmsDiff(grid));
+    if (q % 4 === 0) record(memberGrid(model, grid, 0, 2), spin + q / 4);
+    if (q % 20 === 0) console.error(`twin day ${q / 4}: error ${errors[q].toFixed(3)} m`);
+  }
+  // σ_clim: per-point std after removing a quadratic trend in time
+  const n = heights.length;
+  const tt = Array.from({ length: n }, (_, i) => (i - (n - 1) / 2) / n);
+  const basis = [tt.map(() => 1), tt, tt.map((x) => x * x - tt.reduce((a, b) => a + b * b, 0) / n)];
+  // orthonormalise the basis (Gram–Schmidt)
+  const ortho: number[][] = [];
+  for (const b of basis) {
+    const v = [...b];
+    for (const o of ortho) { const d = v.reduce((a, x, i) => a + x * o[i], 0); for (let i = 0; i < n; i++) v[i] -= d * o[i]; }
+    const nv = Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+    ortho.push(v.map((x) => x / nv));
+  }
+  let accRaw = 0, accDet = 0;
+  const x = new Float64Array(n);
+  for (let p = 0; p < P; p++) {
+    let m = 0;
+    for (let i = 0; i < n; i++) { x[i] = heights[i][p]; m += x[i] / n; }
+    let raw = 0;
+    for (let i = 0; i < n; i++) raw += (x[i] - m) ** 2;
+    accRaw += (raw / n) * areas[p];
+    for (const o of ortho) { const d = o.reduce((a, v, i) => a + v * x[i], 0); for (let i = 0; i < n; i++) x[i] -= d * o[i]; }
+    let det = 0;
+    for (let i = 0; i < n; i++) det += x[i] ** 2;
+    accDet += (det / Math.max(1, n - 3)) * areas[p];
+  }
+  const sigmaRaw = Math.sqrt(accRaw / (4 * Math.PI));
+  const sigma = Math.sqrt(accDet / (4 * Math.PI));
+  const level = 0.9 * Math.SQRT2 * sigma;
+  const satIndex = errors.findIndex((e) => e >= level);
+  const half = errors.findIndex((e) => e >= level / 2);
+  const end = half > 0 ? half : errors.length - 1;
+  let iMin = 0;
+  for (let i = 0; i <= end; i++) if (errors[i] < errors[iMin]) iMin = i;
+  let slope = NaN;
+  if (end - iMin >= 4) {
+    const xs = [], ys = [];
+    for (let i = iMin; i <= end; i++) { xs.push(i / 4); ys.push(Math.log(errors[i])); }
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length, my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    let sxy = 0, sxx = 0;
+    for (let i = 0; i < xs.length; i++) { sxy += (xs[i] - mx) * (ys[i] - my); sxx += (xs[i] - mx) ** 2; }
+    slope = sxy / sxx;
+  }
+  const tw = daily.slice(twinStart);
+  const mean = (f: (d: (typeof daily)[number]) => number) => tw.reduce((a, d) => a + f(d), 0) / tw.length;
+  console.log(JSON.stringify({
+    config: overrides, res: opts.res ?? 't42', from: opts.from ?? 'rest', spinupDays: spin, twinDays: days, startDayOfYear: (t / 86400 - days) % 365,
+    seconds: (Date.now() - started) / 1000,
+    doublingDays: slope > 0 ? Math.LN2 / slope : null, growthFit: { fromDay: iMin / 4, toDay: end / 4, slopePerDay: slope },
+    saturationDay: satIndex >= 0 ? satIndex / 4 : null, saturationLevel: level, sigmaClim: sigma, sigmaClimWithTrend: sigmaRaw, climDays: n,
+    eddyFraction: mean((d) => d.eddy / d.ke), ke: mean((d) => d.ke),
+    jetNorth: { u: mean((d) => d.jetN), lat: mean((d) => d.jetNlat) }, jetSouth: { u: mean((d) => d.jetS), lat: mean((d) => d.jetSlat) },
+    spinupKE: daily.slice(0, twinStart).filter((_, i) => (i + 1) % 5 === 0).map((d) => [d.day, +d.ke.toFixed(2), +(d.eddy / d.ke).toFixed(3)]),
+    errorDaily: errors.filter((_, i) => i % 4 === 0).map((e) => +e.toPrecision(3)),
+  }));
+}
+
 function analyse(dir: string, firstDay: number): void {
   const lines = readFileSync(join(dir, 'daily.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { day: number; ke: number; eddy: number; zonal: number; jetN: { u: number; lat: number }; jetS: { u: number; lat: number } });
   const use = lines.filter((l) => l.day > firstDay);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const years: number[] = [];
   for (let y = 0; firstDay + 365 * (y + 1) <= lines.length; y++) years.push(mean(lines.filter((l) => l.day > firstDay + 365 * y && l.day <= firstDay + 365 * (y + 1)).map((l) => l.ke)));
-  const planet = new Planet(planetConfig(), T42, 1);
+  const planet = new Planet(planetConfig(overrides), T42, 1);
   const P = 64 * 128;
   const height = new Float32Array(readFileSync(join(dir, 'height.f32')).buffer.slice(0));
   const tracer = new Float32Array(readFileSync(join(dir, 'tracer.f32')).buffer.slice(0));
@@ -218,6 +369,7 @@ else if (cmd === 'williamson-t21') {
 else if (cmd === 'ship') await ship(args[0], Number(args[1] ?? 5));
 else if (cmd === 'spinup') await spinup(args[0], Number(args[1] ?? 400), args[2], args[3]);
 else if (cmd === 'chaos') await chaos(args[0], Number(args[1] ?? 30), args[2]);
+else if (cmd === 'twins') await twins(Object.fromEntries(args.map((a) => a.split('=') as [string, string])));
 else if (cmd === 'analyse') analyse(args[0], Number(args[1] ?? 60));
 else {
   console.error('usage: npx tsx scripts/validate-world.ts williamson | spinup DIR [days] [t42|truth] | chaos STATE [days] [t42|truth] | analyse DIR [firstDay]');

@@ -42,6 +42,20 @@ export interface PlanetConfig {
   hyperdiffusionOrder: number;
   /** seed of the initial perturbation */
   seed: number;
+  /**
+   * Transient stirring (off when 0): a random vorticity tendency (s⁻², grid-point rms at the envelope's peak), white in
+   * total wavenumber over degrees [stirringMinDegree, stirringMaxDegree], red in time (AR(1) with e-folding time
+   * `stirringDays`, knots every 6 h, linear in between), multiplied by Gaussian envelopes of half-width
+   * `stirringLatitudeWidth` (degrees; 0 = uniform) centred on ±jetLatitude. It is a pure function of time and
+   * `stirringSeed` (counter-based normals), so a run is reproducible whatever its chunking, and twin runs share it.
+   * It enters as an offset S/r of the vorticity equilibrium (r the drag rate), i.e. as a tendency S.
+   */
+  stirringRate: number;
+  stirringMinDegree: number;
+  stirringMaxDegree: number;
+  stirringDays: number;
+  stirringLatitudeWidth: number;
+  stirringSeed: number;
 }
 
 export const DEFAULT_PLANET: PlanetConfig = {
@@ -61,7 +75,19 @@ export const DEFAULT_PLANET: PlanetConfig = {
   hyperdiffusionHours: 3,
   hyperdiffusionOrder: 4,
   seed: 2000,
+  stirringRate: 0,
+  stirringMinDegree: 8,
+  stirringMaxDegree: 16,
+  stirringDays: 2,
+  stirringLatitudeWidth: 20,
+  stirringSeed: 1,
 };
+
+/** Spacing of the stirring's AR(1) knots (s) and the first word of its Philox stream ids. */
+export const STIRRING_KNOT_SECONDS = 21600;
+const STIRRING_STREAM = 0x53544952; // "STIR"
+/** The AR(1) state at a knot is its innovations' sum truncated where φ^J < STIRRING_TAIL (variance lost < 1e-6). */
+const STIRRING_TAIL = 1e-3;
 
 /** The forecast grid every truth dataset is written on (and the physics ensemble runs on). */
 export const FORECAST_GRID = { kind: 'legendre-gauss' as const, nlat: 64, nlon: 128, lmax: 43 };
@@ -85,6 +111,15 @@ export function planetConfig(partial: Partial<PlanetConfig> & { truth?: Partial<
   for (const k of ['meanDepth', 'heightContrast', 'jetLatitude', 'jetWidth', 'relaxationDays', 'dragDays', 'tracerRelaxationDays', 'hyperdiffusionHours', 'hyperdiffusionOrder'] as const) pos(k, c[k]);
   for (const k of ['orographyScale', 'seasonalJetShift', 'seasonalContrast', 'jetSpeed'] as const) nonneg(k, c[k]);
   if (!Number.isInteger(c.seed)) throw new RangeError(`planet config: seed must be an integer, got ${c.seed}`);
+  nonneg('stirringRate', c.stirringRate);
+  nonneg('stirringLatitudeWidth', c.stirringLatitudeWidth);
+  pos('stirringDays', c.stirringDays);
+  for (const k of ['stirringMinDegree', 'stirringMaxDegree'] as const)
+    if (!Number.isInteger(c[k]) || c[k] < 1 || c[k] >= FORECAST_GRID.lmax)
+      throw new RangeError(`planet config: ${k} must be an integer in [1, ${FORECAST_GRID.lmax - 1}] (resolved on the forecast grid), got ${JSON.stringify(c[k])}`);
+  if (c.stirringMinDegree > c.stirringMaxDegree)
+    throw new RangeError(`planet config: stirringMinDegree (${c.stirringMinDegree}) must not exceed stirringMaxDegree (${c.stirringMaxDegree})`);
+  if (!Number.isSafeInteger(c.stirringSeed) || c.stirringSeed < 0) throw new RangeError(`planet config: stirringSeed must be a non-negative integer, got ${JSON.stringify(c.stirringSeed)}`);
   return c;
 }
 
@@ -108,6 +143,49 @@ export function equilibriumWind(c: PlanetConfig, latDeg: number, timeSeconds: nu
   const jet = c.jetLatitude - c.seasonalJetShift * winter;
   const speed = c.jetSpeed * (1 + c.seasonalContrast * winter);
   return speed * Math.exp(-(((Math.abs(latDeg) - jet) / c.jetWidth) ** 2));
+}
+
+/**
+ * The stirring's AR(1) state at time t (s) in the degree band of `c`: real coefficients per (l, m), l in the band,
+ * 0 ≤ m ≤ l, in that order, as [re, im] pairs; each component has unit variance (m = 0: re only, variance 2, so the
+ * field is isotropic). Knot k (time k·6 h) holds √(1−φ²) Σ_j φ^j ξ_{k−j}, φ = exp(−6 h/τ), ξ_i counter-based normals
+ * (Philox stream [STIR, i + 2³¹] under key(stirringSeed)); between knots it is linear in time. `cache` memoises ξ.
+ */
+export function stirringState(c: PlanetConfig, timeSeconds: number, cache: Map<number, Float64Array> = new Map()): Float64Array {
+  let pairs = 0;
+  for (let l = c.stirringMinDegree; l <= c.stirringMaxDegree; l++) pairs += l + 1;
+  const phi = Math.exp(-STIRRING_KNOT_SECONDS / (c.stirringDays * 86400));
+  const J = Math.max(1, Math.ceil(Math.log(STIRRING_TAIL) / Math.log(phi)));
+  const key = keyFromSeed(c.stirringSeed);
+  const xi = (i: number) => {
+    let v = cache.get(i);
+    if (!v) {
+      v = new Float64Array(2 * pairs);
+      normalFill(v, key, [STIRRING_STREAM, i + 0x80000000]);
+      let q = 0; // m = 0: real only, scaled by √2 (isotropy of the real-SHT convention)
+      for (let l = c.stirringMinDegree; l <= c.stirringMaxDegree; l++)
+        for (let m = 0; m <= l; m++, q++) if (m === 0) { v[2 * q] *= Math.SQRT2; v[2 * q + 1] = 0; }
+      cache.set(i, v);
+      if (cache.size > 4 * J + 8) cache.delete(cache.keys().next().value as number);
+    }
+    return v;
+  };
+  const x = timeSeconds / STIRRING_KNOT_SECONDS;
+  const k0 = Math.floor(x);
+  const w = x - k0;
+  const out = new Float64Array(2 * pairs);
+  const norm = Math.sqrt(1 - phi * phi);
+  const addKnot = (k: number, weight: number) => {
+    if (weight === 0) return;
+    for (let j = 0; j < J; j++) {
+      const v = xi(k - j);
+      const a = weight * norm * phi ** j;
+      for (let i = 0; i < v.length; i++) out[i] += a * v[i];
+    }
+  };
+  addKnot(k0, 1 - w);
+  addKnot(k0 + 1, w);
+  return out;
 }
 
 /** A planet at one resolution: the shallow-water model with the planet's physics and its forcing. */
@@ -178,6 +256,36 @@ export class Planet {
     return out;
   }
 
+  private readonly stirringCache = new Map<number, Float64Array>();
+  /** Stirring vorticity tendency at time t as [l, m] spectra of the model's truncation (s⁻²), envelope applied. */
+  stirringSpectra(timeSeconds: number): { re: Float64Array; im: Float64Array } {
+    const c = this.config;
+    const o = this.model.options;
+    const state = stirringState(c, timeSeconds, this.stirringCache);
+    let sum = 0;
+    for (let l = c.stirringMinDegree; l <= c.stirringMaxDegree; l++) sum += 2 * l + 1;
+    const amp = c.stirringRate * Math.sqrt((4 * Math.PI) / (2 * sum)); // grid mean square = rate² (uniform envelope)
+    const re = new Float64Array(o.lmax * o.mmax);
+    const im = new Float64Array(o.lmax * o.mmax);
+    let q = 0;
+    for (let l = c.stirringMinDegree; l <= c.stirringMaxDegree; l++)
+      for (let m = 0; m <= l; m++, q++) {
+        if (l >= o.lmax || m >= o.mmax) continue;
+        re[l * o.mmax + m] = amp * state[2 * q];
+        im[l * o.mmax + m] = amp * state[2 * q + 1];
+      }
+    if (c.stirringLatitudeWidth === 0) return { re, im };
+    const sht = this.sht();
+    const g = sht.inverse({ re, im, shape: [o.lmax, o.mmax] });
+    const lat = this.model.geometry.latitudesDeg;
+    for (let k = 0; k < o.nlat; k++) {
+      const e = Math.exp(-(((Math.abs(lat[k]) - c.jetLatitude) / c.stirringLatitudeWidth) ** 2));
+      for (let j = 0; j < o.nlon; j++) g.data[k * o.nlon + j] *= e;
+    }
+    const f = sht.forward(g);
+    return { re: f.re, im: f.im };
+  }
+
   /** Equilibrium state [N, 2, F] at time t (s since 1 January of year 0): Φ_eq = g·(h_s + depth_eq), ζ = δ = 0, T = tas(t). */
   equilibrium(timeSeconds: number): SweFloat {
     const o = this.model.options;
@@ -194,6 +302,14 @@ export class Planet {
       for (let k = 0; k < o.nlat; k++) wind.fill(equilibriumWind(this.config, lat[k], timeSeconds), k * o.nlon, (k + 1) * o.nlon);
       const vd = vorticityDivergenceSpectral(sht, { data: wind, shape: [2, o.nlat, o.nlon] }, o.radius);
       zetaEq = this.flatFromLM(vd.vorticity.re, vd.vorticity.im);
+    }
+    if (this.config.stirringRate > 0) {
+      // tendency S enters as an equilibrium offset S/r of the vorticity relaxation at the drag rate r
+      const st = this.stirringSpectra(timeSeconds);
+      const r = 1 / (this.config.dragDays * 86400);
+      const flat = this.flatFromLM(st.re, st.im);
+      if (!zetaEq) zetaEq = flat.map(() => 0);
+      for (let i = 0; i < flat.length; i++) zetaEq[i] += flat[i] / r;
     }
     const phiEq = this.flatFromLM(
       Float64Array.from(d.re, (v, i) => v + this.phisSpectra.re[i]),
