@@ -50,9 +50,14 @@ export interface ShtGraphOptions extends ShtOptions {
   equatorialSymmetry?: boolean;
 }
 
-/** One Legendre block: orders `ms` (same parity) at DFT-order positions [i0, i0+ms.length), degrees `ls`. */
+/**
+ * One Legendre block: orders `ms` (ascending, one parity of m) at DFT-order positions `slots` (i0 = slots[0]; the
+ * positions are consecutive for the direct DFT, spread over the stage-2 batches for the factorised one), degrees `ls`.
+ */
 export interface SpectralBlock {
   i0: number;
+  /** DFT-order position of each order in `ms` */
+  slots: number[];
   ms: number[];
   ls: number[];
   /** the degrees' parity relative to m: 'even' (l+m even, symmetric about the equator), 'odd', or 'all' (no split) */
@@ -237,8 +242,13 @@ export class ShtPlan {
   readonly dtype: 'float32' | 'float64';
   readonly dft: DftPlan;
   readonly blocks: SpectralBlock[];
-  /** DFT-order ranges [i0, i0+g) grouped for the Legendre stage (each range one parity of m) */
-  readonly groups: { i0: number; ms: number[] }[];
+  /**
+   * Orders grouped for the Legendre stage: ascending orders of one parity, `groupSize` at a time, so that a group's
+   * degree ranges (and padded tables) are nearly equal; `slots` are their DFT-order positions
+   */
+  readonly groups: { i0: number; ms: number[]; slots: number[] }[];
+  /** true when every group is a consecutive run of DFT positions in DFT order (block slices need no gather) */
+  readonly contiguous: boolean;
   readonly nHalf: number; // symmetric rows (incl. the equator row when nlat is odd)
   readonly nHalfAnti: number; // antisymmetric rows
   readonly groupSize: number;
@@ -272,21 +282,30 @@ export class ShtPlan {
     this.foldedRows = [];
     for (let r = 0; r < this.nHalf; r++) this.foldedRows.push(r);
     for (let k = 0; k < this.nHalfAnti; k++) this.foldedRows.push(nlat - 1 - k);
-    // group consecutive DFT positions of one parity of m (padding positions, m = −1, end a run)
+    // group ascending orders of one parity of m (the DFT order of the factorised transform interleaves high and low
+    // orders; grouping by order keeps each group's degree range, and so its padded table, small)
     this.groups = [];
     const order = this.dft.order;
-    let i = 0;
-    while (i < order.length) {
-      if (order[i] < 0) {
-        i++;
-        continue;
+    const slotOf = new Map<number, number>();
+    order.forEach((m, i) => {
+      if (m >= 0) slotOf.set(m, i);
+    });
+    for (const parity of [0, 1]) {
+      const ms: number[] = [];
+      for (let m = parity; m < mmax; m += 2) ms.push(m);
+      for (let i = 0; i < ms.length; i += this.groupSize) {
+        const chunk = ms.slice(i, i + this.groupSize);
+        const slots = chunk.map((m) => slotOf.get(m)!);
+        this.groups.push({ i0: slots[0], ms: chunk, slots });
       }
-      const ms = [order[i]];
-      let j = i + 1;
-      while (j < order.length && order[j] >= 0 && order[j] % 2 === order[i] % 2 && ms.length < this.groupSize) ms.push(order[j++]);
-      this.groups.push({ i0: i, ms });
-      i = j;
     }
+    // (canonical order, even orders first, whatever the DFT: plans of different grids pack spectra alike)
+    let next = 0;
+    this.contiguous = this.groups.every((grp) => {
+      const ok = grp.slots.every((slot, k) => slot === grp.i0 + k) && grp.i0 >= next;
+      next = grp.i0 + grp.ms.length;
+      return ok;
+    });
     this.blocks = [];
     for (const grp of this.groups) {
       const m0 = Math.min(...grp.ms);
@@ -294,11 +313,11 @@ export class ShtPlan {
       const odd: number[] = [];
       for (let l = m0; l < lmax; l++) ((l - grp.ms[0]) % 2 === 0 || !this.equatorialSymmetry ? even : odd).push(l);
       if (!this.equatorialSymmetry) {
-        if (even.length) this.blocks.push({ i0: grp.i0, ms: grp.ms, ls: even, parity: 'all' });
+        if (even.length) this.blocks.push({ i0: grp.i0, slots: grp.slots, ms: grp.ms, ls: even, parity: 'all' });
         continue;
       }
-      if (even.length) this.blocks.push({ i0: grp.i0, ms: grp.ms, ls: even, parity: 'even' });
-      if (odd.length) this.blocks.push({ i0: grp.i0, ms: grp.ms, ls: odd, parity: 'odd' });
+      if (even.length) this.blocks.push({ i0: grp.i0, slots: grp.slots, ms: grp.ms, ls: even, parity: 'even' });
+      if (odd.length) this.blocks.push({ i0: grp.i0, slots: grp.slots, ms: grp.ms, ls: odd, parity: 'odd' });
     }
   }
 
@@ -406,7 +425,8 @@ function analysisBlocks(g: Graph, plan: ShtPlan, parts: { sym: Tensor; anti: Ten
       return degreeMajor ? g.transpose(z, [0, 2, 1]) : z;
     }
     const rows = src.shape[2] as number;
-    const xs = g.slice(src, [b.i0], [b.i0 + gsz], [0]); // [g, 2Bf, rows]; sibling slices are exported as one Split
+    // [g, 2Bf, rows]: sibling slices are exported as one Split; spread slots (factorised DFT) are gathered
+    const xs = plan.contiguous ? g.slice(src, [b.i0], [b.i0 + gsz], [0]) : g.gather(src, b.slots, 0);
     if (degreeMajor) {
       // W [g, nl, rows] @ xsᵀ: onnxruntime fuses the transpose into the GEMM
       const table = plan.blockTable(kind, d, b, rows, true);
@@ -466,15 +486,28 @@ function assembleParts(g: Graph, plan: ShtPlan, parts: Map<string, Tensor>): Ten
   if (!like) throw new GraphError('SHT synthesis: no spectral blocks contribute (lmax too small for this grid?)');
   const one = (which: 'sym' | 'anti' | 'all', rows: number): Tensor => {
     const pieces: Tensor[] = [];
-    let pos = 0;
     const zeros = (n: number) => zerosMid(g, n, rows, like, dtype);
-    for (const grp of plan.groups) {
-      if (grp.i0 > pos) pieces.push(zeros(grp.i0 - pos));
-      pieces.push(parts.get(`${grp.i0}:${which}`) ?? zeros(grp.ms.length));
-      pos = grp.i0 + grp.ms.length;
+    const Mo = plan.dft.order.length;
+    if (plan.contiguous) {
+      let pos = 0;
+      for (const grp of plan.groups) {
+        if (grp.i0 > pos) pieces.push(zeros(grp.i0 - pos));
+        pieces.push(parts.get(`${grp.i0}:${which}`) ?? zeros(grp.ms.length));
+        pos = grp.i0 + grp.ms.length;
+      }
+      if (pos < Mo) pieces.push(zeros(Mo - pos));
+      return pieces.length === 1 ? pieces[0] : g.concat(pieces, 0);
     }
-    if (pos < plan.dft.order.length) pieces.push(zeros(plan.dft.order.length - pos));
-    return pieces.length === 1 ? pieces[0] : g.concat(pieces, 0);
+    // groups in group order, then one gather into DFT order; padding positions (no order) take any computed row,
+    // which the inverse DFT multiplies by zero
+    const index = new Array<number>(Mo).fill(0);
+    let pos = 0;
+    for (const grp of plan.groups) {
+      pieces.push(parts.get(`${grp.i0}:${which}`) ?? zeros(grp.ms.length));
+      grp.slots.forEach((slot, k) => (index[slot] = pos + k));
+      pos += grp.ms.length;
+    }
+    return g.gather(pieces.length === 1 ? pieces[0] : g.concat(pieces, 0), index, 0);
   };
   if (!plan.equatorialSymmetry) return one('all', plan.config.grid.nlat);
   const S = one('sym', plan.nHalf);

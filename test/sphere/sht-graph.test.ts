@@ -146,3 +146,29 @@ test('gradients of the graph SHTs match finite differences', async () => {
   assert.ok(vec.relErr < 1e-6, `vector: ${vec.relErr}`);
   }
 });
+
+test('Legendre blocks group ascending orders of one parity, the same for the direct and the factorised DFT', () => {
+  const grid = { kind: 'equiangular' as GridKind, nlat: 37, nlon: 72 };
+  const direct = new ShtPlan(grid, { lmax: 18, mmax: 18, dft: 'direct', groupSize: 4 });
+  const fact = new ShtPlan(grid, { lmax: 18, mmax: 18, dft: 'factorised', dftFactor: 8, groupSize: 4 });
+  assert.ok(direct.contiguous, 'direct DFT: orders of one parity are adjacent, blocks are plain slices');
+  assert.ok(!fact.contiguous, 'factorised DFT: orders are interleaved over the stage-2 batches');
+  for (const plan of [direct, fact]) {
+    const seen = new Set<string>();
+    for (const b of plan.blocks) {
+      b.ms.forEach((m, i) => {
+        assert.equal(m % 2, b.ms[0] % 2, 'one parity of m per block');
+        if (i > 0) assert.ok(m > b.ms[i - 1], 'ascending orders');
+        assert.equal(plan.dft.order[b.slots[i]], m, 'slot holds the order in DFT order');
+        for (const l of b.ls) seen.add(`${l},${m}`);
+      });
+      assert.equal(b.i0, b.slots[0]);
+    }
+    // every (l, m) with l ≥ m appears (degrees below m are padding the tables hold as zeros)
+    for (let m = 0; m < 18; m++) for (let l = m; l < 18; l++) assert.ok(seen.has(`${l},${m}`), `(${l}, ${m}) in some block`);
+  }
+  assert.deepEqual(
+    fact.blocks.map((b) => [b.ms, b.ls, b.parity]),
+    direct.blocks.map((b) => [b.ms, b.ls, b.parity]),
+  );
+});
