@@ -1,7 +1,25 @@
-// Sphere benchmarks: graph SHTs (forward/inverse) on the cases the issue names, in the internal layout the models
-// use and including the conversion from/to torch-harmonics' layout, with achieved GFLOP/s.
+// Sphere benchmarks: graph SHTs (forward/inverse) on the cases the issue names, as standalone graphs (host I/O
+// included), inside the graph (onnxruntime's own run time, no host I/O) and through torch-harmonics' layout.
+//
+// Line fields (times are medians over interleaved repeats, ms, float32, the threads given):
+//   forward_ms / inverse_ms            internal layout [nlon,B,nlat] -> packed spectra (-> field), one session run each:
+//                                      what a user running the fragment as its own graph gets (feed + run + fetch)
+//   forward_ingraph_ms / inverse_ingraph_ms   the same graphs' execution inside onnxruntime (profiler's model_run),
+//                                      without feeding/fetching: what the fragment costs inside a larger graph
+//                                      (the inverse still copies its result into a graph output)
+//   forward_api_ms / inverse_api_ms    [B,nlat,nlon] <-> complex [B,lmax,mmax] (torch-harmonics' layout), feed+run+fetch
+//   gflop                              useful flops of one transform: the DFT's flop model plus the Legendre triangle
+//                                      (l >= m only, half grids), not counting the zero padding the GEMMs also do
+//   *_gflops                           gflop / time; gemm_ingraph_gflops: the engine's in-graph GEMM rate measured in
+//                                      the same process (8 chained 2048x256x256 MatMuls), to read them against
+// MYRIAD_BENCH_SPHERE_CASES=180x360,721x1440 (nlat x nlon) restricts the cases.
+import { readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
 import { Graph } from '../src/engine/graph.ts';
-import { compile, releaseSessions } from '../src/engine/runtime.ts';
+import { exportOnnx } from '../src/engine/onnx.ts';
+import { compile, releaseSessions, type Executable } from '../src/engine/runtime.ts';
 import { ShtPlan, analysis, synthesis, shtForward, shtInverse, dftCost } from '../src/sphere/sht.ts';
 import type { GridKind } from '../src/sphere/grid.ts';
 
@@ -20,66 +38,124 @@ const CASES: Case[] = [
   { grid: 'legendre-gauss', nlat: 64, nlon: 128, lmax: 43, batch: 64 },
 ];
 
-/** Median of timed repeats after warm-up, in ms. */
-async function time(fn: () => Promise<unknown>, repeats: number): Promise<number> {
-  for (let i = 0; i < 3; i++) await fn();
-  const t: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    await fn();
-    t.push(performance.now() - t0);
-  }
-  t.sort((a, b) => a - b);
-  return t[Math.floor(t.length / 2)];
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+
+/** Medians (ms) of several runs of each function, interleaved round by round so that load changes hit all alike. */
+async function timeInterleaved(fns: (() => Promise<unknown>)[], repeats: number): Promise<number[]> {
+  for (let i = 0; i < 3; i++) for (const fn of fns) await fn();
+  const t = fns.map(() => [] as number[]);
+  for (let r = 0; r < repeats; r++)
+    for (let i = 0; i < fns.length; i++) {
+      const t0 = performance.now();
+      await fns[i]();
+      t[i].push(performance.now() - t0);
+    }
+  return t.map(median);
 }
 
-/** Useful flops of one transform: DFT (plan's flop model) plus the Legendre triangle on the half grid. */
+/**
+ * In-graph run time (ms): onnxruntime's profiler records each run's `model_run` span (graph execution, no JS feed or
+ * fetch); median over `repeats` runs after warm-up, one thread.
+ */
+async function inGraphMs(graph: Graph, feeds: Record<string, ort.Tensor>, threads: number, repeats: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'myriad-bench-sphere-'));
+  try {
+    const s = await ort.InferenceSession.create(exportOnnx(graph).bytes, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      enableCpuMemArena: true,
+      enableProfiling: true,
+      profileFilePrefix: join(dir, 'p'),
+    });
+    for (let i = 0; i < repeats + 3; i++) await s.run(feeds);
+    await s.release(); // writes the profile
+    const file = readdirSync(dir).find((f) => f.endsWith('.json'));
+    if (!file) throw new Error('onnxruntime wrote no profile');
+    const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { name: string; dur: number }[];
+    const runs = events.filter((e) => e.name === 'model_run').map((e) => e.dur / 1000);
+    return median(runs.slice(3));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The engine's in-graph GEMM rate (GFLOP/s): 8 chained [2048×256]·[256×256] float32 MatMuls per run. */
+async function gemmRate(threads: number): Promise<number> {
+  const m = 2048;
+  const k = 256;
+  const g = new Graph('bench_sphere_gemm_reference');
+  let h = g.input('a', 'float32', [m, k]);
+  const b = g.constant(new Float32Array(k * k).map((_, i) => Math.sin(i) / 16), [k, k], 'float32');
+  for (let c = 0; c < 8; c++) h = g.matmul(h, b);
+  g.output('c', h);
+  const a = new ort.Tensor('float32', new Float32Array(m * k).map((_, i) => Math.cos(i)), [m, k]);
+  const ms = await inGraphMs(g, { a }, threads, 9);
+  return (8 * 2 * m * k * k) / ms / 1e6;
+}
+
+/** Useful flops of one transform: the DFT (plan's flop model) plus the Legendre triangle l ≥ m on the half grids. */
 function flops(plan: ShtPlan, batch: number): number {
   const { nlat, nlon } = plan.config.grid;
-  const rows = batch * nlat;
   let leg = 0;
-  for (const b of plan.blocks) leg += 2 * b.ms.length * b.ls.length * (b.parity === 'even' ? plan.nHalf : plan.nHalfAnti) * 2 * batch;
-  return rows * dftCost(nlon, plan.config.mmax, plan.dft.n1) + leg;
+  for (const b of plan.blocks) {
+    const rows = b.parity === 'all' ? nlat : b.parity === 'even' ? plan.nHalf : plan.nHalfAnti;
+    let entries = 0;
+    for (const m of b.ms) for (const l of b.ls) if (l >= m) entries++;
+    leg += 2 * entries * rows * 2 * batch; // (re, im) × batch rows, 2 flops per multiply-add
+  }
+  return batch * nlat * dftCost(nlon, plan.config.mmax, plan.dft.n1) + leg;
+}
+
+function tensor(shape: number[], f: (i: number) => number): ort.Tensor {
+  return new ort.Tensor('float32', new Float32Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => f(i)), shape);
 }
 
 export async function benchSphere(options: { threads?: number[] } = {}): Promise<object[]> {
   const lines: object[] = [];
   const threadList = options.threads ?? [1];
-  for (const c of CASES) {
-    for (const threads of threadList) {
+  const only = process.env.MYRIAD_BENCH_SPHERE_CASES?.split(',').map((s) => s.trim());
+  const cases = only ? CASES.filter((c) => only.includes(`${c.nlat}x${c.nlon}`)) : CASES;
+  for (const threads of threadList) {
+    const gemm = await gemmRate(threads);
+    for (const c of cases) {
       const plan = new ShtPlan({ kind: c.grid, nlat: c.nlat, nlon: c.nlon }, { lmax: c.lmax, mmax: c.lmax, dtype: 'float32' });
       const repeats = c.nlat > 300 ? 7 : 25;
-      // internal layout: field [nlon, B, nlat_f] → packed spectra → field
+      // internal layout: field [nlon, B, nlat] → packed spectra → field
       const gf = new Graph('sht-forward');
       const x = gf.input('x', 'float32', [c.nlon, c.batch, c.nlat]);
       analysis(gf, plan, x).forEach((b, i) => gf.output(`b${i}`, b));
       const gi = new Graph('sht-inverse');
-      const ins = plan.blocks.map((b, i) => gi.input(`b${i}`, 'float32', [b.ms.length, 2 * c.batch, b.ls.length]));
+      const shapes = plan.blocks.map((b) => [b.ms.length, 2 * c.batch, b.ls.length]);
+      const ins = shapes.map((s, i) => gi.input(`b${i}`, 'float32', s));
       gi.output('y', synthesis(gi, plan, ins));
-      const ef = await compile(gf, { threads });
-      const ei = await compile(gi, { threads });
-      const xd = new Float32Array(c.nlon * c.batch * c.nlat).map((_, i) => Math.sin(i * 0.37));
-      const feeds: Record<string, Float32Array> = {};
-      plan.blocks.forEach((b, i) => (feeds[`b${i}`] = new Float32Array(b.ms.length * 2 * c.batch * b.ls.length).map((_, k) => Math.cos(k * 0.11))));
-      const forward = await time(() => ef.run({ x: xd }), repeats);
-      const inverse = await time(() => ei.run(feeds), repeats);
+      const xt = tensor([c.nlon, c.batch, c.nlat], (i) => Math.sin(i * 0.37));
+      const bt: Record<string, ort.Tensor> = {};
+      shapes.forEach((s, i) => (bt[`b${i}`] = tensor(s, (k) => Math.cos(k * 0.11))));
       // public layout (torch-harmonics'): [B, nlat, nlon] ↔ [B, lmax, mmax]
       const gpf = new Graph('sht-forward-api');
-      const xp = gpf.input('x', 'float32', [c.batch, c.nlat, c.nlon]);
-      const cp = shtForward(gpf, plan, xp);
+      const cp = shtForward(gpf, plan, gpf.input('x', 'float32', [c.batch, c.nlat, c.nlon]));
       gpf.output('re', cp.re);
       gpf.output('im', cp.im);
       const gpi = new Graph('sht-inverse-api');
       const re = gpi.input('re', 'float32', [c.batch, c.lmax, c.lmax]);
       const im = gpi.input('im', 'float32', [c.batch, c.lmax, c.lmax]);
       gpi.output('y', shtInverse(gpi, plan, { re, im }));
-      const epf = await compile(gpf, { threads });
-      const epi = await compile(gpi, { threads });
+      const exe: Executable[] = await Promise.all([gf, gi, gpf, gpi].map((g) => compile(g, { threads })));
+      const xd = xt.data as Float32Array;
+      const feeds = Object.fromEntries(Object.entries(bt).map(([k, t]) => [k, t.data as Float32Array]));
       const xpd = new Float32Array(c.batch * c.nlat * c.nlon).map((_, i) => Math.sin(i * 0.37));
       const cd = new Float32Array(c.batch * c.lmax * c.lmax).map((_, i) => Math.cos(i * 0.11));
-      const forwardApi = await time(() => epf.run({ x: xpd }), repeats);
-      const inverseApi = await time(() => epi.run({ re: cd, im: cd }), repeats);
+      const [forward, inverse, forwardApi, inverseApi] = await timeInterleaved(
+        [() => exe[0].run({ x: xd }), () => exe[1].run(feeds), () => exe[2].run({ x: xpd }), () => exe[3].run({ re: cd, im: cd })],
+        repeats,
+      );
+      await releaseSessions();
+      const forwardIn = await inGraphMs(gf, { x: xt }, threads, repeats);
+      const inverseIn = await inGraphMs(gi, bt, threads, repeats);
       const f = flops(plan, c.batch);
+      const rate = (ms: number) => +(f / ms / 1e6).toFixed(2);
       lines.push({
         bench: 'sht',
         grid: c.grid,
@@ -92,15 +168,20 @@ export async function benchSphere(options: { threads?: number[] } = {}): Promise
         dtype: 'float32',
         forward_ms: +forward.toFixed(3),
         inverse_ms: +inverse.toFixed(3),
+        forward_ingraph_ms: +forwardIn.toFixed(3),
+        inverse_ingraph_ms: +inverseIn.toFixed(3),
         forward_api_ms: +forwardApi.toFixed(3),
         inverse_api_ms: +inverseApi.toFixed(3),
         dft: plan.dft.n1 === 1 ? 'direct' : `${plan.dft.n1}x${plan.dft.n2}`,
         gflop: +(f / 1e9).toFixed(4),
-        forward_gflops: +(f / forward / 1e6).toFixed(2),
-        inverse_gflops: +(f / inverse / 1e6).toFixed(2),
-        layout: 'forward_ms/inverse_ms: internal layout [nlon,B,nlat] <-> packed spectra; *_api_ms: [B,nlat,nlon] <-> [B,lmax,mmax]',
+        forward_gflops: rate(forward),
+        inverse_gflops: rate(inverse),
+        forward_ingraph_gflops: rate(forwardIn),
+        inverse_ingraph_gflops: rate(inverseIn),
+        gemm_ingraph_gflops: +gemm.toFixed(1),
+        layout:
+          'forward_ms/inverse_ms: internal layout [nlon,B,nlat] <-> packed spectra, feed+run+fetch; *_ingraph_ms: same graphs, onnxruntime run time only; *_api_ms: [B,nlat,nlon] <-> [B,lmax,mmax], feed+run+fetch',
       });
-      await releaseSessions();
     }
   }
   return lines;
