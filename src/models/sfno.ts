@@ -245,6 +245,11 @@ export interface SfnoBuildOptions {
    */
   gridChunk?: number;
   /**
+   * with gridChunk and instance norm: the whole block tail on the slabs (MLP, the norm's partial sums, then scale,
+   * shift, residual and, in the last block, the decoder per slab; default true) instead of only the MLP
+   */
+  slabTail?: boolean;
+  /**
    * Legendre stages on half grids (true) or on all rows (false, the default: half the graph nodes and no half-grid
    * split/join passes for twice the Legendre FLOPs; 1.04× on one thread and 1.07–1.12× on two for the shipped
    * configuration at batch 64/256, same-minute interleaved runs); see ShtGraphOptions
@@ -267,6 +272,7 @@ export class Sfno {
   private readonly geluForm: 'pattern' | 'op';
   private readonly spectralNorm: boolean;
   private readonly gridChunk: number;
+  private readonly slabTail: boolean;
 
   constructor(config: SfnoConfig, options: SfnoBuildOptions = {}) {
     this.config = resolveSfnoConfig(config);
@@ -278,6 +284,7 @@ export class Sfno {
     this.geluForm = options.gelu ?? 'pattern';
     this.spectralNorm = options.spectralNorm ?? true;
     this.gridChunk = options.gridChunk ?? 0;
+    this.slabTail = options.slabTail ?? true;
     if (!Number.isInteger(this.gridChunk) || this.gridChunk < 0) throw new SfnoConfigError(`SFNO: gridChunk must be a non-negative integer, got ${this.gridChunk}`);
     const dftChoice = options.dft ?? 'auto';
     const equatorialSymmetry = options.equatorialSymmetry ?? false;
@@ -388,6 +395,9 @@ export class Sfno {
     }
     let resSpectrum: Packed | null = null;
     let lastShift: Tensor | null = null;
+    const dec = mat('decoder.0.weight');
+    const dx = c.bigSkip ? g.slice(dec, [0], [E], [1]) : dec;
+    let decoded: Tensor | null = null;
     for (let i = 0; i < c.numLayers; i++) {
       const fwdPlan = i === 0 ? this.outer : this.inner;
       const invPlan = i === last ? this.outer : this.inner;
@@ -414,6 +424,16 @@ export class Sfno {
       // activations stay in cache (one split and one concat instead of several passes over memory)
       const slab = this.gridChunk > 0 && this.gridChunk < Wout ? this.gridChunk : Wout;
       const pointwise = (t: Tensor) => this.pointwiseMlp(g, t, b, p);
+      if (slab < Wout && c.normalization === 'instance_norm' && this.slabTail) {
+        // the whole block tail per slab: MLP, norm1's partial sums, then (statistics known) scale, shift and
+        // residual, and in the last block the decoder; only the slabs' MLP outputs pass through memory
+        const t = this.blockTailOnSlabs(g, y, res, `${b}.norm1`, (u) => pointwise(u), p, invPlan, slab, i === last ? dx : null);
+        if (i === last) {
+          decoded = t.out;
+          lastShift = t.shift;
+        } else h = t.out;
+        continue;
+      }
       if (slab === Wout) y = pointwise(y);
       else {
         const pieces: Tensor[] = [];
@@ -429,9 +449,7 @@ export class Sfno {
       } else y = this.norm(g, y, `${b}.norm1`, p, invPlan);
       h = res ? g.add(y, res) : y;
     }
-    const dec = mat('decoder.0.weight');
-    const dx = c.bigSkip ? g.slice(dec, [0], [E], [1]) : dec;
-    let out = g.matmul(dx, h!);
+    let out = decoded ?? g.matmul(dx, h!);
     if (lastShift) {
       const O = c.outChans;
       out = g.reshape(g.add(g.reshape(out, [nlon, O, -1, nlat]), g.reshape(g.matmul(dx, lastShift), [1, O, -1, 1])), [nlon, O, -1]);
@@ -504,6 +522,15 @@ export class Sfno {
     const bias = p.get(`${b}.mlp.fwd.0.bias`)!;
     // hidden activations as [w, N·H, hidden]: the bias then runs along the last axis, where onnxruntime fuses
     // bias + GELU into one kernel; both transposes fold into the GEMMs (transposed operands)
+    if (this.mlpLayout === 'hidden-last' && y.shape[0] === 1) {
+      // one longitude (a slab of gridChunk 1): 2-D products with the bias on the last axis, which onnxruntime runs
+      // as one Gemm (transposed operand, bias included) followed by a plain Gelu (no BiasGelu and its temporary)
+      const E = y.shape[1] as number;
+      const y2 = g.transpose(g.reshape(y, [E, -1]), [1, 0]); // [N·H, E]
+      const w1t = g.transpose(mat(`${b}.mlp.fwd.0.weight`), [1, 0]); // [E, hidden]
+      const z = this.act(g, g.add(g.matmul(y2, w1t), bias)); // [N·H, hidden]
+      return g.reshape(g.matmul(mat(`${b}.mlp.fwd.2.weight`), g.transpose(z, [1, 0])), [1, E, -1]);
+    }
     if (this.mlpLayout === 'hidden-last') {
       const w1t = g.transpose(mat(`${b}.mlp.fwd.0.weight`), [1, 0]); // [E, hidden]
       const z = this.act(g, g.add(g.matmul(g.transpose(y, [0, 2, 1]), w1t), bias)); // [w, N·H, hidden]
@@ -645,6 +672,48 @@ export class Sfno {
     });
     this.normTableCache.set(plan, out);
     return out;
+  }
+
+  /**
+   * A block's tail on slabs of `slab` longitudes: x = mlp(y) per slab with the instance norm's partial sums of x
+   * and x² per (channel, member); once all slabs are done, per slab x·a + (b − mean·a) + res, where a = rstd·w.
+   * With `decoder` (the last block) the decoder is applied per slab to x·a (+ res) and the shift [E, N] is returned
+   * for the caller to pass through the decoder; otherwise `out` is the block output [W, E, N·H].
+   */
+  private blockTailOnSlabs(g: Graph, y: Tensor, res: Tensor | null, prefix: string, mlp: (t: Tensor) => Tensor, p: Map<string, Tensor>, plan: ShtPlan, slab: number, decoder: Tensor | null): { out: Tensor; shift: Tensor } {
+    const E = this.config.embedDim;
+    const { nlat: H, nlon: W } = plan.config.grid;
+    const xs: Tensor[] = [];
+    const sums: Tensor[] = [];
+    const squares: Tensor[] = [];
+    // sums over latitude per longitude, then over the slab's longitudes: [1, E, N] per slab
+    const partial = (t: Tensor, ws: number) => {
+      const r = g.reduceSum(t, [3]); // [ws, E, N]
+      return ws > 1 ? g.reduceSum(r, [0], true) : r;
+    };
+    for (let w0 = 0; w0 < W; w0 += slab) {
+      const ws = Math.min(w0 + slab, W) - w0;
+      const x4 = g.reshape(mlp(g.slice(y, [w0], [w0 + ws], [0])), [ws, E, -1, H]);
+      xs.push(x4);
+      sums.push(partial(x4, ws));
+      squares.push(partial(g.mul(x4, x4), ws));
+    }
+    const total = (parts: Tensor[]) => g.div(g.reduceSum(g.concat(parts, 0), [0], true), W * H); // [1, E, N]
+    const mean = g.unsqueeze(total(sums), [3]); // [1, E, N, 1]
+    const variance = g.maximum(g.sub(g.unsqueeze(total(squares), [3]), g.mul(mean, mean)), 0);
+    const rstd = g.div(1, g.sqrt(g.add(variance, 1e-6)));
+    const a = g.mul(rstd, g.reshape(p.get(`${prefix}.weight`)!, [1, E, 1, 1]));
+    const shift = g.sub(g.reshape(p.get(`${prefix}.bias`)!, [1, E, 1, 1]), g.mul(mean, a)); // [1, E, N, 1]
+    const outs = xs.map((x4, si) => {
+      const w0 = si * slab;
+      const ws = x4.shape[0] as number;
+      let t = g.mul(x4, a);
+      if (!decoder) t = g.add(t, shift);
+      if (res) t = g.add(t, g.reshape(g.slice(res, [w0], [w0 + ws], [0]), [ws, E, -1, H]));
+      t = g.reshape(t, [ws, E, -1]);
+      return decoder ? g.matmul(decoder, t) : t;
+    });
+    return { out: g.concat(outs, 0), shift: g.reshape(shift, [E, -1]) };
   }
 
   /** Instance or layer norm on [W, E, N·H] (statistics per member and channel over the grid, eps 1e-6). */
