@@ -289,6 +289,10 @@ export class SubEnsembleScores {
   /** per (size, resample) subset, per member: how many times the member is drawn. */
   private readonly multiplicity: Uint32Array;
   private readonly plans: OrderStatisticPlan[];
+  /** per member, the subsets holding it as bits (words of 32 subsets), when no subset repeats a member. */
+  private readonly memberWords?: Uint32Array;
+  /** `memberWords` of the member at each rank of the current point, word-major (sequential walks). */
+  private readonly rankWords?: Uint32Array;
   /** order statistics of one subset: min, max, low pair, high pair. */
   private readonly stat = new Float64Array(6);
 
@@ -323,6 +327,15 @@ export class SubEnsembleScores {
       }
     }
     this.plans = draws.map((d) => orderStatisticPlan(d.size, this.intervalLevel));
+    // without repeated members (draws without replacement): one bit per subset, per member
+    if (this.multiplicity.every((k) => k <= 1)) {
+      const W = Math.ceil(subsets / 32);
+      this.memberWords = new Uint32Array(members * W);
+      this.rankWords = new Uint32Array(W * members);
+      for (let i = 0; i < subsets; i++) {
+        for (let k = 0; k < members; k++) if (this.multiplicity[i * members + k]) this.memberWords[k * W + (i >> 5)] |= 1 << (i & 31);
+      }
+    }
   }
 
   /** Adds a tile: member-major block (M, tilePoints) for global points [pointOffset, pointOffset + tilePoints). */
@@ -380,6 +393,15 @@ export class SubEnsembleScores {
     const split = lo;
     const got = this.stat;
     const mult = this.multiplicity;
+    const rankWords = this.rankWords;
+    if (rankWords) {
+      const W = rankWords.length / M;
+      const mw = this.memberWords!;
+      for (let q = 0; q < M; q++) {
+        const m = order[q]!;
+        for (let w = 0; w < W; w++) rankWords[w * M + q] = mw[m * W + w]!;
+      }
+    }
     const qLow = (1 - this.intervalLevel) / 2;
     const qHigh = (1 + this.intervalLevel) / 2;
     let subset = 0;
@@ -390,42 +412,80 @@ export class SubEnsembleScores {
       const covered = this.coveredCounts[s]!;
       const n = d.size;
       for (let r = 0; r < d.resamples; r++, subset++) {
-        const base = subset * M;
-        // from the bottom
-        const nb = plan.bottomPos.length;
-        let c = 0;
-        let t = 0;
-        for (let q = 0; t < nb; q++) {
-          const k = mult[base + order[q]!]!;
-          if (k === 0) continue;
-          const x = sorted[q]!;
-          while (t < nb && plan.bottomPos[t]! < c + k) got[plan.bottomSlot[t++]!] = x;
-          c += k;
-        }
-        // from the top
-        const nt = plan.topPos.length;
-        c = 0;
-        t = 0;
-        for (let q = M - 1; t < nt; q--) {
-          const k = mult[base + order[q]!]!;
-          if (k === 0) continue;
-          const x = sorted[q]!;
-          while (t < nt && plan.topPos[t]! < c + k) got[plan.topSlot[t++]!] = x;
-          c += k;
-        }
-        // nearest members below-or-at and above the truth
         let best = Infinity;
-        for (let q = split - 1; q >= 0; q--) {
-          if (mult[base + order[q]!]! === 0) continue;
-          const e = (sorted[q]! - y) * (sorted[q]! - y);
-          if (e < best) best = e;
-          break;
-        }
-        for (let q = split; q < M; q++) {
-          if (mult[base + order[q]!]! === 0) continue;
-          const e = (sorted[q]! - y) * (sorted[q]! - y);
-          if (e < best) best = e;
-          break;
+        if (rankWords) {
+          const wb = (subset >> 5) * M;
+          const bit = 1 << (subset & 31);
+          // from the bottom
+          const nb = plan.bottomPos.length;
+          let c = 0;
+          let t = 0;
+          for (let q = 0; t < nb; q++) {
+            if ((rankWords[wb + q]! & bit) === 0) continue;
+            const x = sorted[q]!;
+            while (t < nb && plan.bottomPos[t]! <= c) got[plan.bottomSlot[t++]!] = x;
+            c++;
+          }
+          // from the top
+          const nt = plan.topPos.length;
+          c = 0;
+          t = 0;
+          for (let q = M - 1; t < nt; q--) {
+            if ((rankWords[wb + q]! & bit) === 0) continue;
+            const x = sorted[q]!;
+            while (t < nt && plan.topPos[t]! <= c) got[plan.topSlot[t++]!] = x;
+            c++;
+          }
+          // nearest members below-or-at and above the truth
+          for (let q = split - 1; q >= 0; q--) {
+            if ((rankWords[wb + q]! & bit) === 0) continue;
+            const e = (sorted[q]! - y) * (sorted[q]! - y);
+            if (e < best) best = e;
+            break;
+          }
+          for (let q = split; q < M; q++) {
+            if ((rankWords[wb + q]! & bit) === 0) continue;
+            const e = (sorted[q]! - y) * (sorted[q]! - y);
+            if (e < best) best = e;
+            break;
+          }
+        } else {
+          const base = subset * M;
+          // from the bottom
+          const nb = plan.bottomPos.length;
+          let c = 0;
+          let t = 0;
+          for (let q = 0; t < nb; q++) {
+            const k = mult[base + order[q]!]!;
+            if (k === 0) continue;
+            const x = sorted[q]!;
+            while (t < nb && plan.bottomPos[t]! < c + k) got[plan.bottomSlot[t++]!] = x;
+            c += k;
+          }
+          // from the top
+          const nt = plan.topPos.length;
+          c = 0;
+          t = 0;
+          for (let q = M - 1; t < nt; q--) {
+            const k = mult[base + order[q]!]!;
+            if (k === 0) continue;
+            const x = sorted[q]!;
+            while (t < nt && plan.topPos[t]! < c + k) got[plan.topSlot[t++]!] = x;
+            c += k;
+          }
+          // nearest members below-or-at and above the truth
+          for (let q = split - 1; q >= 0; q--) {
+            if (mult[base + order[q]!]! === 0) continue;
+            const e = (sorted[q]! - y) * (sorted[q]! - y);
+            if (e < best) best = e;
+            break;
+          }
+          for (let q = split; q < M; q++) {
+            if (mult[base + order[q]!]! === 0) continue;
+            const e = (sorted[q]! - y) * (sorted[q]! - y);
+            if (e < best) best = e;
+            break;
+          }
         }
         const min = got[0]!;
         const max = got[1]!;

@@ -7,10 +7,10 @@
  * `order[r]` the member holding it (equal values in member order).
  *
  * Members whose values are float32 numbers (as read from a member store) are sorted by their float32 bit patterns
- * mapped to order-preserving unsigned 32-bit keys, on the bits that differ between the point's members only: a stable
- * counting pass on the top log2(M) of those bits (about one bucket per member), then a stable insertion sort within buckets (a full radix sort when that
- * would move too much) — O(M) per point for values spread like an ensemble's. Values that are not float32 numbers,
- * or NaN, fall back to a comparator sort (NaN last, like `Float64Array.prototype.sort`).
+ * mapped to order-preserving unsigned 32-bit keys: a least-significant-digit radix sort (stable counting passes of at
+ * most 11 bits) over only the bits that differ between the point's members — two passes for the members of one point
+ * of a forecast field (they lie close together), O(M) per point. Values that are not float32 numbers, or NaN, fall
+ * back to a comparator sort (NaN last, like `Float64Array.prototype.sort`).
  */
 export class MemberSorter {
   readonly members: number;
@@ -22,8 +22,6 @@ export class MemberSorter {
   private readonly keys2: Uint32Array;
   private readonly index2: Int32Array;
   private readonly counts = new Int32Array(2048);
-  /** Bits of the first counting pass: about one bucket per member, 4 to 11. */
-  private readonly bucketBits: number;
   private readonly f32 = new Float32Array(1);
   private readonly u32 = new Uint32Array(this.f32.buffer);
 
@@ -35,7 +33,6 @@ export class MemberSorter {
     this.keys = new Uint32Array(members);
     this.keys2 = new Uint32Array(members);
     this.index2 = new Int32Array(members);
-    this.bucketBits = Math.max(4, Math.min(11, Math.ceil(Math.log2(members))));
   }
 
   /** Sorts `values` (length M, member order); fills `sorted` and `order`. Returns `sorted`. */
@@ -69,19 +66,10 @@ export class MemberSorter {
     const varying = (any & ~all) >>> 0;
     const span = varying === 0 ? 0 : 32 - Math.clz32(varying);
     if (span > 0) {
-      // one stable counting pass on the top (up to) log2(M) varying bits leaves only members of the same bucket out of
-      // order; a stable insertion sort finishes (few moves when the values spread over many buckets). If it would
-      // move too much (values crowded into few buckets), a full least-significant-digit radix sort on the lower bits
-      // finishes instead (stable too, so equal values stay in member order).
-      const top = Math.min(span, this.bucketBits);
-      const shift = span - top;
-      this.countingPass(shift, top);
-      if (shift > 0 && !this.insertionFinish(16 * M + 1024)) {
-        const passes = Math.ceil(shift / 11);
-        const width = Math.ceil(shift / passes);
-        for (let pass = 0; pass < passes; pass++) this.countingPass(pass * width, Math.min(width, shift - pass * width));
-        this.countingPass(shift, top);
-      }
+      // least-significant digit first, digits of at most 11 bits over the varying bits only; each pass is stable
+      const passes = Math.ceil(span / 11);
+      const width = Math.ceil(span / passes);
+      for (let pass = 0; pass < passes; pass++) this.countingPass(pass * width, Math.min(width, span - pass * width));
     }
     const order = this.order;
     for (let r = 0; r < M; r++) sorted[r] = values[order[r]!]!;
@@ -114,30 +102,6 @@ export class MemberSorter {
     }
     keys.set(keysOut);
     idx.set(idxOut);
-  }
-
-  /** Stable insertion sort of (keys, order) unless it needs more than `budget` moves; returns whether it finished. */
-  private insertionFinish(budget: number): boolean {
-    const M = this.members;
-    const keys = this.keys;
-    const idx = this.order;
-    let moves = 0;
-    for (let i = 1; i < M; i++) {
-      const k = keys[i]!;
-      if (keys[i - 1]! <= k) continue;
-      const m = idx[i]!;
-      let j = i;
-      while (j > 0 && keys[j - 1]! > k) {
-        keys[j] = keys[j - 1]!;
-        idx[j] = idx[j - 1]!;
-        j--;
-      }
-      keys[j] = k;
-      idx[j] = m;
-      moves += i - j;
-      if (moves > budget) return false;
-    }
-    return true;
   }
 
   private comparatorSort(values: ArrayLike<number>): Float64Array {

@@ -6,12 +6,19 @@ import { checkEnsemble, checkLength, gridPoints, type GridShape } from './grid.t
 /** WB2 `EARTH_RADIUS_M` = 1000·(6357 + 6378)/2 (§2.8). */
 export const WB2_EARTH_RADIUS_M = 6_367_500;
 
-/** Real DFT with numpy rfft norm="forward": F[k] = (1/L) Σ_l f[l] e^{−2πikl/L}, k = 0..floor(L/2). */
+/**
+ * Real DFT with numpy rfft norm="forward": F[k] = (1/L) Σ_l f[l] e^{−2πikl/L}, k = 0..floor(L/2). Lengths that are
+ * powers of two use an iterative radix-2 FFT (O(L log L)); other lengths the direct sum (O(L²)).
+ */
 export class RealDft {
   readonly length: number;
   readonly bins: number;
   private readonly cos: Float64Array;
   private readonly sin: Float64Array;
+  /** Bit-reversed index of each input position (power-of-two lengths only). */
+  private readonly reversed?: Int32Array;
+  private readonly re: Float64Array;
+  private readonly im: Float64Array;
 
   constructor(length: number) {
     if (!Number.isInteger(length) || length < 1) throw new Error(`DFT length must be a positive integer, got ${length}`);
@@ -23,11 +30,56 @@ export class RealDft {
       this.cos[i] = Math.cos((2 * Math.PI * i) / length);
       this.sin[i] = Math.sin((2 * Math.PI * i) / length);
     }
+    this.re = new Float64Array(length);
+    this.im = new Float64Array(length);
+    if (length >= 2 && (length & (length - 1)) === 0) {
+      const bits = Math.round(Math.log2(length));
+      this.reversed = new Int32Array(length);
+      for (let i = 0; i < length; i++) {
+        let r = 0;
+        for (let b = 0; b < bits; b++) if (i & (1 << b)) r |= 1 << (bits - 1 - b);
+        this.reversed[i] = r;
+      }
+    }
   }
 
   /** |F[k]|² of `input[offset .. offset+L)` into out[outOffset + k]. */
   powerInto(input: ArrayLike<number>, offset: number, out: Float64Array, outOffset: number): void {
     const n = this.length;
+    if (this.reversed) {
+      const re = this.re;
+      const im = this.im;
+      const rev = this.reversed;
+      for (let i = 0; i < n; i++) {
+        re[rev[i]!] = input[offset + i]!;
+        im[rev[i]!] = 0;
+      }
+      // butterflies with twiddles e^{−2πi j/size} = cos[j·n/size] − i·sin[j·n/size]
+      for (let size = 2; size <= n; size *= 2) {
+        const half = size / 2;
+        const step = n / size;
+        for (let start = 0; start < n; start += size) {
+          for (let j = 0; j < half; j++) {
+            const c = this.cos[j * step]!;
+            const sn = this.sin[j * step]!;
+            const a = start + j;
+            const b = a + half;
+            const tr = re[b]! * c + im[b]! * sn;
+            const ti = im[b]! * c - re[b]! * sn;
+            re[b] = re[a]! - tr;
+            im[b] = im[a]! - ti;
+            re[a] = re[a]! + tr;
+            im[a] = im[a]! + ti;
+          }
+        }
+      }
+      for (let k = 0; k < this.bins; k++) {
+        const r = re[k]! / n;
+        const i = im[k]! / n;
+        out[outOffset + k] = r * r + i * i;
+      }
+      return;
+    }
     for (let k = 0; k < this.bins; k++) {
       let re = 0;
       let im = 0;
