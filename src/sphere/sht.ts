@@ -299,7 +299,9 @@ export class ShtPlan {
         this.groups.push({ i0: slots[0], ms: chunk, slots });
       }
     }
-    // (canonical order, even orders first, whatever the DFT: plans of different grids pack spectra alike)
+    // canonical order (even orders first, whatever the DFT: plans of different grids pack spectra alike); single
+    // orders in DFT order instead, so that their blocks stay slices of one Split rather than one gather each
+    if (this.groupSize === 1) this.groups.sort((a, b) => a.i0 - b.i0);
     let next = 0;
     this.contiguous = this.groups.every((grp) => {
       const ok = grp.slots.every((slot, k) => slot === grp.i0 + k) && grp.i0 >= next;
