@@ -16,6 +16,11 @@ export type Feed = HostTensor | HostData;
 export interface CompileOptions {
   /** Intra-op threads; default: all cores (or MYRIAD_THREADS). */
   threads?: number;
+  /**
+   * Whether idle intra-op threads spin while waiting for work (onnxruntime's default, true). Spinning threads
+   * take cycles from the working thread when cores are shared (two vCPUs on one physical core, other processes).
+   */
+  spinning?: boolean;
 }
 
 export class RuntimeError extends Error {
@@ -127,27 +132,33 @@ export class Executable {
 
 const cache = new Map<string, Promise<Executable>>();
 
-async function createSession(bytes: Uint8Array, threads: number): Promise<ort.InferenceSession> {
+async function createSession(bytes: Uint8Array, threads: number, spinning = true): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(bytes, {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     enableCpuMemArena: true,
+    ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   });
+}
+
+function sessionKey(hash: string, threads: number, spinning: boolean): string {
+  return `${hash}:${threads}${spinning ? '' : ':nospin'}`;
 }
 
 /** Compiles a graph once per (graph bytes, threads); later calls with an identical graph reuse the session. */
 export async function compile(graph: Graph, options: CompileOptions = {}): Promise<Executable> {
   const threads = options.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new RuntimeError(`threads must be a positive integer, got ${threads}`);
+  const spinning = options.spinning ?? true;
   const model = exportOnnx(graph);
-  const key = `${createHash('sha256').update(model.bytes).digest('hex')}:${threads}`;
+  const key = sessionKey(createHash('sha256').update(model.bytes).digest('hex'), threads, spinning);
   let p = cache.get(key);
   if (!p) {
     const specs = new Map<string, InputSpec>();
     for (const [name, t] of graph.inputs) specs.set(name, { dtype: t.dtype, shape: [...t.shape] });
-    p = createSession(model.bytes, threads)
+    p = createSession(model.bytes, threads, spinning)
       .then((s) => new Executable(s, key, specs, model.outputNames))
       .catch((err: unknown) => {
         cache.delete(key);
@@ -168,10 +179,11 @@ export async function loadOnnx(source: string | Uint8Array, options: CompileOpti
   }
   if (bytes.length === 0) throw new RuntimeError(`cannot load ONNX model${typeof source === 'string' ? ` ${source}` : ''}: it is empty (0 bytes)`);
   const threads = options.threads ?? defaultThreads();
-  const key = `${createHash('sha256').update(bytes).digest('hex')}:${threads}`;
+  const spinning = options.spinning ?? true;
+  const key = sessionKey(createHash('sha256').update(bytes).digest('hex'), threads, spinning);
   let p = cache.get(key);
   if (!p) {
-    p = createSession(bytes, threads)
+    p = createSession(bytes, threads, spinning)
       .then((s) => new Executable(s, key, null, [...s.outputNames]))
       .catch((err: unknown) => {
         cache.delete(key);

@@ -13,10 +13,15 @@ export interface ForecasterOptions {
   statics: Map<string, Float32Array>;
   threads?: number;
   /**
-   * graph-building options of the network (same function, different speed); default: the Sfno defaults, plus
-   * cache-blocked MLP slabs (gridChunk 2) on one thread, where they measured 1.2× faster (slower on two threads)
+   * graph-building options of the network (same function, different speed); default: the Sfno defaults plus the
+   * block tails on one-longitude slabs (gridChunk 1: cache blocking, measured faster on one and on two threads)
    */
   sfno?: SfnoBuildOptions;
+  /**
+   * whether idle onnxruntime threads spin (default false: on two vCPUs of one core, or beside other processes,
+   * spinning threads slowed two-thread runs to 0.55–0.65× of one thread in interleaved runs)
+   */
+  spinning?: boolean;
 }
 
 /** A checkpoint compiled for rollouts of `steps` steps per call. */
@@ -33,7 +38,7 @@ export class Forecaster {
     const steps = options.steps ?? 1;
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`forecaster: steps must be a positive integer, got ${steps}`);
     const threads = options.threads ?? defaultThreads();
-    const model = new Sfno(ck.config, options.sfno ?? (threads === 1 ? { gridChunk: 2 } : {}));
+    const model = new Sfno(ck.config, options.sfno ?? { gridChunk: 1 });
     const layout = ck.channels;
     const [nlat, nlon] = ck.config.imgSize;
     const g = new Graph(`sfno_rollout_${steps}`);
@@ -43,7 +48,7 @@ export class Forecaster {
     const statics = g.constant(staticsInternal(model, layout, ck.normalisation, options.statics), [nlon, layout.statics.length, nlat]);
     const states = rolloutInternal(g, model, layout, p, model.toInternal(g, x), statics, season, steps);
     states.forEach((s, k) => g.output(`step${k + 1}`, model.fromInternal(g, s)));
-    const exe = await compile(g, { threads });
+    const exe = await compile(g, { threads, spinning: options.spinning ?? false });
     const idx = layout.prognostic.map((n) => ck.normalisation.channels.indexOf(n));
     return new Forecaster(ck, steps, exe, Float64Array.from(idx, (i) => ck.normalisation.mean[i]), Float64Array.from(idx, (i) => ck.normalisation.std[i]));
   }

@@ -394,6 +394,22 @@ test('bad feeds give clear RuntimeErrors', async () => {
   await expect({ ...ok, y: { data: new Float32Array(3), shape: [3, 1] } }, /symbolic size N = 3 disagrees with 2/);
 });
 
+test('spinning of idle intra-op threads can be switched off: its own session, the same results', async () => {
+  const g = new Graph('spinning');
+  const a = g.input('a', 'float32', [64, 48]);
+  const b = g.input('b', 'float32', [48, 40]);
+  g.output('c', g.matmul(a, b));
+  const spin = await compile(g, { threads: 2 });
+  const idle = await compile(g, { threads: 2, spinning: false });
+  assert.notEqual(spin, idle);
+  assert.equal(await compile(g, { threads: 2, spinning: true }), spin);
+  const rnd = lcg(5);
+  const A = Float32Array.from({ length: 64 * 48 }, () => rnd() - 0.5);
+  const B = Float32Array.from({ length: 48 * 40 }, () => rnd() - 0.5);
+  const want = matmul({ data: Array.from(A), shape: [64, 48] }, { data: Array.from(B), shape: [48, 40] });
+  assertClose('spinning off', (await idle.run({ a: A, b: B })).c, want, 1e-5);
+});
+
 test('thread count is configurable and part of the session cache key', async () => {
   const g = new Graph('threads');
   const a = g.input('a', 'float32', [64, 48]);
