@@ -4,6 +4,8 @@
 // Line fields (times are medians over interleaved repeats, ms, float32, the threads given):
 //   forward_ms / inverse_ms            internal layout [nlon,B,nlat] -> packed spectra (-> field), one session run each:
 //                                      what a user running the fragment as its own graph gets (feed + run + fetch)
+//   forward_cpu_ms / inverse_cpu_ms    this process's CPU time (user + system) during those runs: robust to other jobs
+//                                      taking turns on the cores, still inflated when they share one core's caches
 //   forward_ingraph_ms / inverse_ingraph_ms   the same graphs' execution inside onnxruntime (profiler's model_run),
 //                                      without feeding/fetching: what the fragment costs inside a larger graph
 //                                      (the inverse still copies its result into a graph output)
@@ -40,17 +42,24 @@ const CASES: Case[] = [
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
-/** Medians (ms) of several runs of each function, interleaved round by round so that load changes hit all alike. */
-async function timeInterleaved(fns: (() => Promise<unknown>)[], repeats: number): Promise<number[]> {
+/**
+ * Medians (ms) of several runs of each function, interleaved round by round so that load changes hit all alike:
+ * wall-clock time and this process's CPU time (user + system; less sensitive to other jobs on a shared machine).
+ */
+async function timeInterleaved(fns: (() => Promise<unknown>)[], repeats: number): Promise<{ wall: number; cpu: number }[]> {
   for (let i = 0; i < 3; i++) for (const fn of fns) await fn();
   const t = fns.map(() => [] as number[]);
+  const c = fns.map(() => [] as number[]);
   for (let r = 0; r < repeats; r++)
     for (let i = 0; i < fns.length; i++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await fns[i]();
       t[i].push(performance.now() - t0);
+      const d = process.cpuUsage(c0);
+      c[i].push((d.user + d.system) / 1000);
     }
-  return t.map(median);
+  return t.map((w, i) => ({ wall: median(w), cpu: median(c[i]) }));
 }
 
 /**
@@ -147,10 +156,11 @@ export async function benchSphere(options: { threads?: number[] } = {}): Promise
       const feeds = Object.fromEntries(Object.entries(bt).map(([k, t]) => [k, t.data as Float32Array]));
       const xpd = new Float32Array(c.batch * c.nlat * c.nlon).map((_, i) => Math.sin(i * 0.37));
       const cd = new Float32Array(c.batch * c.lmax * c.lmax).map((_, i) => Math.cos(i * 0.11));
-      const [forward, inverse, forwardApi, inverseApi] = await timeInterleaved(
+      const [fw, iw, fa, ia] = await timeInterleaved(
         [() => exe[0].run({ x: xd }), () => exe[1].run(feeds), () => exe[2].run({ x: xpd }), () => exe[3].run({ re: cd, im: cd })],
         repeats,
       );
+      const [forward, inverse, forwardApi, inverseApi] = [fw.wall, iw.wall, fa.wall, ia.wall];
       await releaseSessions();
       const forwardIn = await inGraphMs(gf, { x: xt }, threads, repeats);
       const inverseIn = await inGraphMs(gi, bt, threads, repeats);
@@ -168,6 +178,8 @@ export async function benchSphere(options: { threads?: number[] } = {}): Promise
         dtype: 'float32',
         forward_ms: +forward.toFixed(3),
         inverse_ms: +inverse.toFixed(3),
+        forward_cpu_ms: +fw.cpu.toFixed(3),
+        inverse_cpu_ms: +iw.cpu.toFixed(3),
         forward_ingraph_ms: +forwardIn.toFixed(3),
         inverse_ingraph_ms: +inverseIn.toFixed(3),
         forward_api_ms: +forwardApi.toFixed(3),
@@ -180,7 +192,7 @@ export async function benchSphere(options: { threads?: number[] } = {}): Promise
         inverse_ingraph_gflops: rate(inverseIn),
         gemm_ingraph_gflops: +gemm.toFixed(1),
         layout:
-          'forward_ms/inverse_ms: internal layout [nlon,B,nlat] <-> packed spectra, feed+run+fetch; *_ingraph_ms: same graphs, onnxruntime run time only; *_api_ms: [B,nlat,nlon] <-> [B,lmax,mmax], feed+run+fetch',
+          'forward_ms/inverse_ms: internal layout [nlon,B,nlat] <-> packed spectra, feed+run+fetch (wall; *_cpu_ms: process CPU time); *_ingraph_ms: same graphs, onnxruntime run time only; *_api_ms: [B,nlat,nlon] <-> [B,lmax,mmax], feed+run+fetch',
       });
     }
   }
