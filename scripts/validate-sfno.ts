@@ -150,8 +150,9 @@ if (a['long-init']) {
       }
       if (!finite) break;
     }
-    long[name] = { days: longDays, finite, maxAbs, day30HighDegreeRatio: ratio.length ? { min: Math.min(...ratio), max: Math.max(...ratio), degrees: '20-42' } : null };
-    console.error(`${name}: ${longDays}-day rollout finite=${finite}, max |x| ${maxAbs.toFixed(1)}, day-30 P(l) ratio l=20..42 ${ratio.length ? `${Math.min(...ratio).toFixed(2)}–${Math.max(...ratio).toFixed(2)}` : 'n/a'}`);
+    const range = (lo: number, hi: number) => (ratio.length ? `${Math.min(...ratio.slice(lo - 20, hi - 19)).toFixed(2)}–${Math.max(...ratio.slice(lo - 20, hi - 19)).toFixed(2)}` : 'n/a');
+    long[name] = { days: longDays, finite, maxAbs, day30HighDegreeRatio: ratio.length ? { min: Math.min(...ratio), max: Math.max(...ratio), degrees: '20-42', perDegree: ratio } : null };
+    console.error(`${name}: ${longDays}-day rollout finite=${finite}, max |x| ${maxAbs.toFixed(1)}, day-30 P(l) ratio l=20..42 ${range(20, 42)} (l=20..31 ${range(20, 31)}, l=32..42 ${range(32, 42)})`);
   }
 }
 

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Graph, type Tensor } from '../engine/graph.ts';
 import { compile, type Executable } from '../engine/runtime.ts';
-import { keyFromSeed, streamKey, uniformFill } from '../engine/random.ts';
+import { keyFromSeed, normalFill, streamKey, uniformFill } from '../engine/random.ts';
 import { Trainer } from '../engine/train.ts';
 import { type NamedTensor, loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
 import { type Checkpoint, type ChannelLayout, type ChannelStats, CheckpointError, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
@@ -70,6 +70,12 @@ export interface TrainOptions {
    * normalisation and residual scales are kept (the seed still orders the data)
    */
   initFrom?: string;
+  /**
+   * training-input noise (default 0): Gaussian white noise of this many residual-scale units per prognostic channel
+   * (σ_c = inputNoise · residualScale_c in normalised units, per grid point) added to the starting state of every
+   * training sample, the targets unchanged, so the model learns to damp small-scale errors (seeded by the step)
+   */
+  inputNoise?: number;
 }
 
 export interface EpochRecord {
@@ -246,6 +252,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
   const resumeEvery = positiveInt(options.resumeEvery ?? 100, 'resumeEvery');
   const residual = options.residual ?? true;
   const rolloutSteps = positiveInt(options.rolloutSteps ?? 1, 'rolloutSteps');
+  const inputNoise = positive(options.inputNoise ?? 0, 'inputNoise', true);
   const threads = options.threads;
   let init: Checkpoint | undefined;
   if (options.initFrom !== undefined) {
@@ -307,6 +314,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
     ...(options.validationPeriod ? { validationPeriod: options.validationPeriod } : {}),
     residual, perEpoch, seed: options.seed, data: data.hours.length, residualScale: layout.residualScale ?? null,
     ...(rolloutSteps !== 1 ? { rolloutSteps } : {}),
+    ...(inputNoise !== 0 ? { inputNoise } : {}),
     ...(init ? { initFrom: options.initFrom, initChecksum: checksum(initParams) } : {}),
   });
 
@@ -346,6 +354,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
     const t0 = performance.now();
     const b = state.step % stepsPerEpoch;
     for (let k = 0; k < batchSize; k++) assembleRolloutSample(data, train[order[b * batchSize + k]], layout, stats, rolloutSteps, x, target, forcing, k);
+    if (inputNoise > 0) addInputNoise(x, batchSize, nIn, P, layout, inputNoise, options.seed, state.step);
     const feeds: Record<string, { data: Float32Array; shape: number[] }> = {
       x: { data: x, shape: [batchSize, nIn, nlat, nlon] },
       target: { data: target, shape: [batchSize, rolloutSteps * nOut, nlat, nlon] },
@@ -377,7 +386,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
           seed: options.seed,
           step: state.step,
           params: trainer.params() as Map<string, Float32Array>,
-          training: { epoch: rec.epoch, valLoss, trainLoss: rec.trainLoss, validationYears: validYears, ...(options.validationPeriod ? { validationPeriod: options.validationPeriod } : {}), trainingSamples: train.length, validationSamples: valid.length, data: data.path, batchSize, lr, epochs, ...(rolloutSteps !== 1 ? { rolloutSteps } : {}), ...(init ? { initFrom: options.initFrom, initStep: init.step, initTraining: init.training ?? null } : {}) },
+          training: { epoch: rec.epoch, valLoss, trainLoss: rec.trainLoss, validationYears: validYears, ...(options.validationPeriod ? { validationPeriod: options.validationPeriod } : {}), trainingSamples: train.length, validationSamples: valid.length, data: data.path, batchSize, lr, epochs, ...(rolloutSteps !== 1 ? { rolloutSteps } : {}), ...(inputNoise !== 0 ? { inputNoise } : {}), ...(init ? { initFrom: options.initFrom, initStep: init.step, initTraining: init.training ?? null } : {}) },
         });
       }
       saveResume();
@@ -506,6 +515,20 @@ async function validate(v: Validator, params: Map<string, Float32Array | Float64
     sum += (out.sse.data as Float32Array)[0];
   }
   return sum / (samples.length * K);
+}
+
+/** Adds σ_c·N(0, 1) per grid point to the prognostic channels of a batch of inputs (Philox, keyed by seed and step). */
+function addInputNoise(x: Float32Array, batch: number, nIn: number, P: number, layout: ChannelLayout, amount: number, seed: number, step: number): void {
+  const nOut = layout.prognostic.length;
+  const noise = new Float32Array(batch * nOut * P);
+  normalFill(noise, keyFromSeed(seed), streamKey(2, step));
+  for (let k = 0; k < batch; k++)
+    for (let c = 0; c < nOut; c++) {
+      const sigma = amount * (layout.residualScale?.[c] ?? 1);
+      const o = (k * nIn + c) * P;
+      const n = (k * nOut + c) * P;
+      for (let p = 0; p < P; p++) x[o + p] += sigma * noise[n + p];
+    }
 }
 
 /** A cheap fingerprint of initial weights (so a resume state cannot continue from other starting weights). */

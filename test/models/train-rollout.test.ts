@@ -1,5 +1,5 @@
 // Multi-step (autoregressive) fine-tuning: K-step samples, the K-step loss against an independent rollout through
-// the inference Forecaster, fine-tuning from a checkpoint (same seed → same weights, resume), bad options named.
+// the inference Forecaster, fine-tuning from a checkpoint (same seed → same weights, resume), input noise, bad options.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -102,9 +102,15 @@ test('fine-tuning on 2-step rollouts: the loss matches an independent rollout, l
 test('bad fine-tuning options are rejected with the option named', async () => {
   await ready;
   await assert.rejects(trainSfno(tiny('e', 1, { rolloutSteps: 0 })), (e: Error) => e instanceof TrainError && /rolloutSteps/.test(e.message));
+  await assert.rejects(trainSfno(tiny('e', 1, { inputNoise: -1 })), /inputNoise must be a non-negative number/);
   await assert.rejects(trainSfno(tiny('e', 1, { initFrom: join(work, 'nothing.safetensors') })), /initFrom: checkpoint .* does not exist/);
   await assert.rejects(trainSfno(tiny('e', 1, { rolloutSteps: 200 })), /no training samples of 200 consecutive/);
   const base = await trainSfno(tiny('e2', 1, { epochs: 1 }));
+  // input noise changes the training (other weights), reproducibly for a seed
+  const noisy = (out: string) => trainSfno(tiny(out, 1, { epochs: 1, inputNoise: 2 }));
+  const [n1, n2] = [loadCheckpoint((await noisy('n1')).bestPath), loadCheckpoint((await noisy('n2')).bestPath)];
+  assert.deepEqual(n1.params.get('encoder.0.weight'), n2.params.get('encoder.0.weight'));
+  assert.notDeepEqual(n1.params.get('encoder.0.weight'), loadCheckpoint(base.bestPath).params.get('encoder.0.weight'));
   await assert.rejects(trainSfno(tiny('e3', 1, { initFrom: base.bestPath, model: { embedDim: 12 } })), /initFrom: .*configuration/);
   await assert.rejects(trainSfno(tiny('e3', 1, { initFrom: base.bestPath, model: undefined, residual: false })), /is residual, this run is not residual/);
 });

@@ -49,6 +49,7 @@ export function register(program: Command): void {
     .option('--no-residual', 'predict the next state itself rather than its change')
     .option('--rollout-steps <n>', 'autoregressive 6-h steps per sample: loss averaged over the rollout, gradients through it', int('rollout-steps'), 1)
     .option('--init-from <checkpoint>', 'fine-tune: start from this checkpoint (its architecture, normalisation and residual scales) instead of seeded weights')
+    .option('--input-noise <x>', 'Gaussian noise on the training inputs, in residual-scale units per channel (default 0)', num('input-noise'), 0)
     .option('--threads <n>', 'intra-op threads', int('threads'))
     .option('--json', 'print the result as one JSON line')
     .action(async (o: Record<string, unknown>) => {
@@ -80,6 +81,7 @@ export function register(program: Command): void {
         threads: o.threads as number | undefined,
         rolloutSteps: o.rolloutSteps as number,
         initFrom: o.initFrom as string | undefined,
+        inputNoise: o.inputNoise as number,
         // only the architecture options given on the command line; the rest are the small shipped configuration's
         model: Object.fromEntries(
           Object.entries({
