@@ -32,7 +32,7 @@ export class UnitFieldStatistics {
     this.exceedance?.add(batch);
     if (climateByPoint) {
       if (this.levels?.length !== batch.length) this.levels = new Uint8Array(batch.length);
-      climateLevels(batch, this.points, climateByPoint, CLIMATE_PERCENTILES, this.levels);
+      climateLevels(batch, this.points, climateByPoint, this.levels);
     }
   }
 
@@ -49,30 +49,48 @@ export class UnitFieldStatistics {
   }
 }
 
-/** (N, P) percentile-major climate → (P, N) point-major, for the binary searches. */
+/** Row length of {@link climateByPoint}: the 101 percentiles padded with +∞ to a power of two (branch-free search). */
+export const CLIMATE_ROW = 128;
+
+/**
+ * (N, P) percentile-major climate → (P, CLIMATE_ROW) point-major rows, each padded with +∞ after its N values, for
+ * {@link climateLevels}' fixed-length binary search. N < CLIMATE_ROW.
+ */
 export function climateByPoint(clim: Float64Array, points: number, levels = CLIMATE_PERCENTILES): Float64Array {
-  const out = new Float64Array(points * levels);
-  for (let j = 0; j < levels; j++) for (let p = 0; p < points; p++) out[p * levels + j] = clim[j * points + p];
+  // the 7-halving search counts at most 127 entries below x: at least one +∞ pad per row
+  if (levels >= CLIMATE_ROW) throw new RangeError(`climateByPoint: at most ${CLIMATE_ROW - 1} levels, got ${levels}`);
+  if (clim.length !== levels * points) throw new RangeError(`climateByPoint: expected ${levels}·${points} values, got ${clim.length}`);
+  const out = new Float64Array(points * CLIMATE_ROW).fill(Infinity);
+  for (let j = 0; j < levels; j++) for (let p = 0; p < points; p++) out[p * CLIMATE_ROW + j] = clim[j * points + p];
   return out;
 }
 
-/** Per member and point, the first level j with clim_j ≥ x (levels if none): [members, P] u8. Climates are sorted. */
-export function climateLevels(batch: Float32Array, points: number, byPoint: Float64Array, levels = CLIMATE_PERCENTILES, out: Uint8Array = new Uint8Array(batch.length)): Uint8Array {
+/**
+ * Per member and point, the first level j with clim_j ≥ x (the number of levels if none): [members, P] u8, from the
+ * padded rows of {@link climateByPoint} (sorted climates). The search takes a fixed 7 halvings with no data-dependent
+ * branch (the count of row values < x), instead of a branchy search per member: same levels, fewer mispredictions.
+ */
+export function climateLevels(batch: Float32Array, points: number, byPoint: Float64Array, out: Uint8Array = new Uint8Array(batch.length)): Uint8Array {
   const members = batch.length / points;
+  if (!Number.isInteger(members) || byPoint.length !== points * CLIMATE_ROW) {
+    throw new RangeError(`climateLevels: expected a batch of whole members of ${points} points and ${points}·${CLIMATE_ROW} climate values, got ${batch.length} and ${byPoint.length}`);
+  }
   // point-outer: the point's climate row stays in cache while its members are placed
   for (let p = 0; p < points; p++) {
-    const row = p * levels;
-    for (let m = 0; m < members; m++) {
-      const x = batch[m * points + p];
-      if (x !== x) throw new Error(`member ${m} has NaN at point ${p}; climate-percentile counts need finite members`);
-      let lo = 0;
-      let hi = levels;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (byPoint[row + mid] >= x) hi = mid;
-        else lo = mid + 1;
-      }
-      out[m * points + p] = lo;
+    const row = p * CLIMATE_ROW;
+    for (let k = p; k < batch.length; k += points) {
+      const x = batch[k];
+      if (x !== x) throw new Error(`member ${(k - p) / points} has NaN at point ${p}; climate-percentile counts need finite members`);
+      // lo = number of row entries < x (the row is sorted, +∞ padded): the first index with clim ≥ x
+      let lo = row;
+      lo += byPoint[lo + 63] < x ? 64 : 0;
+      lo += byPoint[lo + 31] < x ? 32 : 0;
+      lo += byPoint[lo + 15] < x ? 16 : 0;
+      lo += byPoint[lo + 7] < x ? 8 : 0;
+      lo += byPoint[lo + 3] < x ? 4 : 0;
+      lo += byPoint[lo + 1] < x ? 2 : 0;
+      lo += byPoint[lo] < x ? 1 : 0;
+      out[k] = lo - row;
     }
   }
   return out;
@@ -186,21 +204,22 @@ export class PartialFile {
     const bytes = sectionBytes(P, h.members, ci.thresholds, ci.climate);
     const buf = Buffer.alloc(bytes);
     fs.readSync(this.fd, buf, 0, bytes, h.offsets[c * h.leads + lead]);
-    let at = 0;
-    const take = <T>(ctor: new (b: ArrayBuffer) => T, n: number): T => {
-      const copy = buf.buffer.slice(buf.byteOffset + at, buf.byteOffset + at + n);
+    // Buffer.alloc gives a buffer of its own at offset 0, and every part is 8-byte aligned: views, no copies
+    let at = buf.byteOffset;
+    const take = <T>(ctor: new (b: ArrayBuffer, offset: number, length: number) => T & { BYTES_PER_ELEMENT?: number }, n: number, bytesPer: number): T => {
+      const view = new ctor(buf.buffer as ArrayBuffer, at, n / bytesPer);
       at += align8(n);
-      return new ctor(copy);
+      return view;
     };
     const out: PartialField = {
       members: h.members,
-      mean: take(Float64Array, 8 * P),
-      m2: take(Float64Array, 8 * P),
-      min: take(Float32Array, 4 * P),
-      max: take(Float32Array, 4 * P),
+      mean: take(Float64Array, 8 * P, 8),
+      m2: take(Float64Array, 8 * P, 8),
+      min: take(Float32Array, 4 * P, 4),
+      max: take(Float32Array, 4 * P, 4),
     };
-    if (ci.thresholds) out.exceedance = take(Uint16Array, 2 * ci.thresholds * P);
-    if (ci.climate) out.levels = take(Uint8Array, h.members * P);
+    if (ci.thresholds) out.exceedance = take(Uint16Array, 2 * ci.thresholds * P, 2);
+    if (ci.climate) out.levels = take(Uint8Array, h.members * P, 1);
     return out;
   }
 
@@ -228,22 +247,23 @@ export function mergeField(parts: readonly PartialField[], points: number, thres
   const exceedance = thresholds ? new ExceedanceAccumulator(points, thresholds, '>') : undefined;
   const N = CLIMATE_PERCENTILES;
   const hist = climate ? new Int32Array((N + 1) * points) : undefined; // [level, point]
+  // one scratch accumulator of each kind, refilled from every part (the merges read them only)
+  const m = new MomentsAccumulator(points);
+  const e = new ExtremesAccumulator(points);
+  const x = exceedance ? new ExceedanceAccumulator(points, thresholds!, '>') : undefined;
   for (const part of parts) {
-    const m = new MomentsAccumulator(points);
     m.mean.set(part.mean);
     m.m2.set(part.m2);
     m.count = part.members;
     moments.merge(m);
-    const e = new ExtremesAccumulator(points);
     e.min.set(part.min);
     e.max.set(part.max);
     e.count = part.members;
     extremes.merge(e);
     if (exceedance) {
-      const x = new ExceedanceAccumulator(points, thresholds!, '>');
-      x.counts.set(part.exceedance!);
-      x.count = part.members;
-      exceedance.merge(x);
+      x!.counts.set(part.exceedance!);
+      x!.count = part.members;
+      exceedance.merge(x!);
     }
     if (hist) {
       const lv = part.levels!;

@@ -73,7 +73,12 @@ export interface RunForecastOptions {
 /** Seconds per phase of a run (wall clock on the main thread; writes overlap with compute). */
 export interface RunTimings {
   setup: number;
+  /** initial states and model steps between stored leads (= breeding + model, plus the little glue between them) */
   forecast: number;
+  /** initial states: analyses, noise, bred-vector cycles (part of forecast) */
+  breeding?: number;
+  /** inside the model's calls between stored leads (part of forecast): the bare model's share of the run */
+  model?: number;
   statistics: number;
   memberWrites: number;
   partials: number;
@@ -243,30 +248,28 @@ export async function forecastMembers(
   initIndex: number,
   members: readonly MemberIdentity[],
   onLead: (leadIndex: number, states: Float32Array) => Promise<void> | void,
+  timings?: Pick<RunTimings, 'breeding' | 'model'>,
 ): Promise<number> {
   const cfg = run.cfg;
   const model = await run.model(members[0].checkpoint);
   const analyses = await run.analyses();
   const t0 = cfg.initHours[initIndex];
+  const b0 = performance.now();
   let states = await initialStates({ model, analyses, t0, runSeed: cfg.seed, layout: cfg.layout, spec: cfg.perturbationSpec, batchSize: cfg.ensemble.batchSize }, members);
+  if (timings) timings.breeding = (timings.breeding ?? 0) + (performance.now() - b0) / 1000;
   await onLead(0, states);
   let t: Hours = t0;
   // from one stored lead to the next in one call where the model can (advanceInBatches)
   for (let s = 0; s < cfg.steps; ) {
     const k = Math.min(cfg.outputEvery - (s % cfg.outputEvery), cfg.steps - s);
+    const m0 = performance.now();
     states = await advanceInBatches(model, states, members.length, t, cfg.ensemble.batchSize, k);
+    if (timings) timings.model = (timings.model ?? 0) + (performance.now() - m0) / 1000;
     t += k * model.stepHours;
     s += k;
     if (s % cfg.outputEvery === 0) await onLead(s / cfg.outputEvery, states);
   }
   return members.length * cfg.steps;
-}
-
-/** The [members, P] slab of channel c from a state batch. */
-function channelSlab(states: Float32Array, members: number, C: number, c: number, P: number): Float32Array {
-  const out = new Float32Array(members * P);
-  for (let m = 0; m < members; m++) out.set(states.subarray((m * C + c) * P, (m * C + c + 1) * P), m * P);
-  return out;
 }
 
 // ------------------------------------------------------------------------------------------------ the store
@@ -611,35 +614,39 @@ export async function runForecast(cfg: ForecastConfig, options: RunForecastOptio
     if (stats) for (const list of stats) for (const u of list) u.reset();
     const { nlat, nlon } = cfg.info.grid;
     const L = leadChunk(cfg);
-    const buffers = cfg.channels.map(() => new Float32Array(L * unit.members * P));
+    // per channel, [L, members, P]: each lead's slot is the channel's contiguous [members, P] slab, copied once from
+    // the states and used both for the statistics and (when the chunk's last lead is in) as the chunk written
+    const M = unit.members;
+    const slots = cfg.store.members ? L : 1;
+    const buffers = cfg.channels.map(() => new Float32Array(slots * M * P));
     const writes: Promise<void>[] = [];
     const u0 = clock();
     let inCallback = 0;
     memberSteps += await forecastMembers(run, unit.init, ids, async (lead, states) => {
       const c0 = clock();
-      const slot = lead % L;
+      const slot = lead % slots;
       const last = slot === L - 1 || lead === nLeads - 1;
       for (let k = 0; k < cfg.channels.length; k++) {
         const ch = cfg.channels[k];
-        const slab = channelSlab(states, unit.members, C, channelIdx[k], P);
-        const arr = memberArrays.get(ch);
-        if (arr) {
-          buffers[k].set(slab, slot * unit.members * P);
-          if (last) {
-            const n = slot + 1;
-            const data = buffers[k].slice(0, n * unit.members * P);
-            writes.push(writeZarrRegion(arr, [unit.init, lead - slot, unit.firstMember, 0, 0], { data, shape: [1, n, unit.members, nlat, nlon] }));
-          }
-        }
+        const slab = buffers[k].subarray(slot * M * P, (slot + 1) * M * P);
+        for (let m = 0; m < M; m++) slab.set(states.subarray((m * C + channelIdx[k]) * P, (m * C + channelIdx[k] + 1) * P), m * P);
         if (stats) {
           const s0 = clock();
           stats[k][lead] ??= new UnitFieldStatistics(P, cfg.statistics.thresholds[ch]);
           stats[k][lead].add(slab, climateIndex.get(ch));
           tm.statistics += clock() - s0;
         }
+        const arr = memberArrays.get(ch);
+        if (arr && last) {
+          const n = slot + 1;
+          // the write keeps this buffer (it may still be compressing when the next leads come): take a fresh one
+          const data = n === L ? buffers[k] : buffers[k].slice(0, n * M * P);
+          if (n === L) buffers[k] = new Float32Array(L * M * P);
+          writes.push(writeZarrRegion(arr, [unit.init, lead - slot, unit.firstMember, 0, 0], { data, shape: [1, n, M, nlat, nlon] }));
+        }
       }
       inCallback += clock() - c0;
-    });
+    }, tm);
     const w0 = clock();
     tm.forecast += w0 - u0 - inCallback;
     await Promise.all(writes);
