@@ -415,26 +415,35 @@ export class SubEnsembleScores {
         let best = Infinity;
         if (rankWords) {
           const wb = (subset >> 5) * M;
-          const bit = 1 << (subset & 31);
-          // from the bottom
+          const sh = subset & 31;
+          const bit = 1 << sh;
+          // from the bottom: c counts this subset's members passed; the branch is taken only at a wanted position
           const nb = plan.bottomPos.length;
           let c = 0;
           let t = 0;
+          let next = plan.bottomPos[0]!;
           for (let q = 0; t < nb; q++) {
-            if ((rankWords[wb + q]! & bit) === 0) continue;
-            const x = sorted[q]!;
-            while (t < nb && plan.bottomPos[t]! <= c) got[plan.bottomSlot[t++]!] = x;
-            c++;
+            const b = (rankWords[wb + q]! >>> sh) & 1;
+            if (c === next && b === 1) {
+              const x = sorted[q]!;
+              while (t < nb && plan.bottomPos[t]! === c) got[plan.bottomSlot[t++]!] = x;
+              next = t < nb ? plan.bottomPos[t]! : -1;
+            }
+            c += b;
           }
           // from the top
           const nt = plan.topPos.length;
           c = 0;
           t = 0;
+          next = plan.topPos[0]!;
           for (let q = M - 1; t < nt; q--) {
-            if ((rankWords[wb + q]! & bit) === 0) continue;
-            const x = sorted[q]!;
-            while (t < nt && plan.topPos[t]! <= c) got[plan.topSlot[t++]!] = x;
-            c++;
+            const b = (rankWords[wb + q]! >>> sh) & 1;
+            if (c === next && b === 1) {
+              const x = sorted[q]!;
+              while (t < nt && plan.topPos[t]! === c) got[plan.topSlot[t++]!] = x;
+              next = t < nt ? plan.topPos[t]! : -1;
+            }
+            c += b;
           }
           // nearest members below-or-at and above the truth
           for (let q = split - 1; q >= 0; q--) {

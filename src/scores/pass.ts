@@ -180,6 +180,8 @@ export class FieldPass {
   private readonly seen: Uint8Array;
   /** Point-major copy of a group of points' members. */
   private readonly transposed: Float64Array;
+  /** The same members' float32 bit patterns, when the band is a Float32Array (the sort's keys). */
+  private readonly transposedBits: Uint32Array;
   private readonly group: number;
   private readonly sorter: MemberSorter;
   private readonly fractions = new Float64Array(CLIMATE_PERCENTILES);
@@ -217,8 +219,10 @@ export class FieldPass {
       }
     }
     this.seen = new Uint8Array(this.points);
-    this.group = Math.max(1, Math.min(64, Math.floor((1 << 19) / options.members)));
+    // groups of at most 16 points (128 KiB of float64 members at M = 1,024): the transposed copy stays in cache
+    this.group = Math.max(1, Math.min(16, Math.floor((1 << 17) / options.members)));
     this.transposed = new Float64Array(this.group * options.members);
+    this.transposedBits = new Uint32Array(this.group * options.members);
     this.sorter = new MemberSorter(options.members);
   }
 
@@ -257,11 +261,14 @@ export class FieldPass {
     // member-major band point by point would stride over all of it once per point
     const G = this.group;
     const tbuf = this.transposed;
+    const tbits = this.transposedBits;
+    const bits = block instanceof Float32Array ? new Uint32Array(block.buffer, block.byteOffset, block.length) : undefined;
     for (let p0 = 0; p0 < S; p0 += G) {
       const gCount = Math.min(G, S - p0);
       for (let m = 0; m < M; m++) {
         const base = m * S + p0;
         for (let k = 0; k < gCount; k++) tbuf[k * M + m] = block[base + k]!;
+        if (bits) for (let k = 0; k < gCount; k++) tbits[k * M + m] = bits[base + k]!;
       }
       for (let p = p0; p < p0 + gCount; p++) {
         const off = (p - p0) * M;
@@ -293,7 +300,8 @@ export class FieldPass {
           ss += d * d;
         }
         const variance = M > 1 ? ss / (M - 1) : 0;
-        const v = sorter.sort(tbuf.subarray(off, off + M));
+        // (members checked for NaN above, so the float32 bit patterns sort as the values do)
+        const v = bits ? sorter.sortFloat32(tbuf, off, tbits, off) : sorter.sort(tbuf.subarray(off, off + M));
         // rank of the truth: #(x < y), plus a uniform position among members equal to it (rankOfTruth in ranks.ts)
         const below = countBelow(v, y, M);
         const atOrBelowY = countAtOrBelow(v, y, M);
