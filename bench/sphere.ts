@@ -1,26 +1,22 @@
 // Sphere benchmarks: graph SHTs (forward/inverse) on the cases the issue names, as standalone graphs (host I/O
-// included), inside the graph (onnxruntime's own run time, no host I/O) and through torch-harmonics' layout.
+// included), as round trips chained inside one graph (no host I/O) and through torch-harmonics' layout.
 //
 // Line fields (times are medians over interleaved repeats, ms, float32, the threads given):
 //   forward_ms / inverse_ms            internal layout [nlon,B,nlat] -> packed spectra (-> field), one session run each:
 //                                      what a user running the fragment as its own graph gets (feed + run + fetch)
 //   forward_cpu_ms / inverse_cpu_ms    this process's CPU time (user + system) during those runs: robust to other jobs
 //                                      taking turns on the cores, still inflated when they share one core's caches
-//   forward_ingraph_ms / inverse_ingraph_ms   the same graphs' execution inside onnxruntime (profiler's model_run),
-//                                      without feeding/fetching: what the fragment costs inside a larger graph
-//                                      (the inverse still copies its result into a graph output)
+//   roundtrip_ingraph_ms               forward + inverse inside one graph, without host I/O: the run time of a graph
+//                                      chaining K round trips minus that of one round trip, over K − 1 (what the
+//                                      fragments cost inside a larger graph such as SFNO's); roundtrip_ingraph_cpu_ms
+//                                      the same from process CPU time
 //   forward_api_ms / inverse_api_ms    [B,nlat,nlon] <-> complex [B,lmax,mmax] (torch-harmonics' layout), feed+run+fetch
 //   gflop                              useful flops of one transform: the DFT's flop model plus the Legendre triangle
 //                                      (l >= m only, half grids), not counting the zero padding the GEMMs also do
 //   *_gflops                           gflop / time; gemm_ingraph_gflops: the engine's in-graph GEMM rate measured in
-//                                      the same process (8 chained 2048x256x256 MatMuls), to read them against
+//                                      the same process (10 minus 2 chained 2048x256x256 MatMuls), to read them against
 // MYRIAD_BENCH_SPHERE_CASES=180x360,721x1440 (nlat x nlon) restricts the cases.
-import { readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import ort from 'onnxruntime-node';
 import { Graph } from '../src/engine/graph.ts';
-import { exportOnnx } from '../src/engine/onnx.ts';
 import { compile, releaseSessions, type Executable } from '../src/engine/runtime.ts';
 import { ShtPlan, analysis, synthesis, shtForward, shtInverse, dftCost } from '../src/sphere/sht.ts';
 import type { GridKind } from '../src/sphere/grid.ts';
@@ -62,46 +58,22 @@ async function timeInterleaved(fns: (() => Promise<unknown>)[], repeats: number)
   return t.map((w, i) => ({ wall: median(w), cpu: median(c[i]) }));
 }
 
-/**
- * In-graph run time (ms): onnxruntime's profiler records each run's `model_run` span (graph execution, no JS feed or
- * fetch); median over `repeats` runs after warm-up, one thread.
- */
-async function inGraphMs(graph: Graph, feeds: Record<string, ort.Tensor>, threads: number, repeats: number): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'myriad-bench-sphere-'));
-  try {
-    const s = await ort.InferenceSession.create(exportOnnx(graph).bytes, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      enableCpuMemArena: true,
-      enableProfiling: true,
-      profileFilePrefix: join(dir, 'p'),
-    });
-    for (let i = 0; i < repeats + 3; i++) await s.run(feeds);
-    await s.release(); // writes the profile
-    const file = readdirSync(dir).find((f) => f.endsWith('.json'));
-    if (!file) throw new Error('onnxruntime wrote no profile');
-    const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { name: string; dur: number }[];
-    const runs = events.filter((e) => e.name === 'model_run').map((e) => e.dur / 1000);
-    return median(runs.slice(3));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** The engine's in-graph GEMM rate (GFLOP/s): 8 chained [2048×256]·[256×256] float32 MatMuls per run. */
+/** The engine's in-graph GEMM rate (GFLOP/s): (10 − 2) chained [2048×256]·[256×256] float32 MatMuls per run. */
 async function gemmRate(threads: number): Promise<number> {
   const m = 2048;
   const k = 256;
-  const g = new Graph('bench_sphere_gemm_reference');
-  let h = g.input('a', 'float32', [m, k]);
-  const b = g.constant(new Float32Array(k * k).map((_, i) => Math.sin(i) / 16), [k, k], 'float32');
-  for (let c = 0; c < 8; c++) h = g.matmul(h, b);
-  g.output('c', h);
-  const a = new ort.Tensor('float32', new Float32Array(m * k).map((_, i) => Math.cos(i)), [m, k]);
-  const ms = await inGraphMs(g, { a }, threads, 9);
-  return (8 * 2 * m * k * k) / ms / 1e6;
+  const chain = async (n: number) => {
+    const g = new Graph(`bench_sphere_gemm_reference_${n}`);
+    let h = g.input('a', 'float32', [m, k]);
+    const b = g.constant(new Float32Array(k * k).map((_, i) => Math.sin(i) / 16), [k, k], 'float32');
+    for (let c = 0; c < n; c++) h = g.matmul(h, b);
+    g.output('c', h);
+    return compile(g, { threads });
+  };
+  const [e2, e10] = [await chain(2), await chain(10)];
+  const a = new Float32Array(m * k).map((_, i) => Math.cos(i));
+  const [t2, t10] = await timeInterleaved([() => e2.run({ a }), () => e10.run({ a })], 15);
+  return (8 * 2 * m * k * k) / (t10.wall - t2.wall) / 1e6;
 }
 
 /** Useful flops of one transform: the DFT (plan's flop model) plus the Legendre triangle l ≥ m on the half grids. */
@@ -117,8 +89,17 @@ function flops(plan: ShtPlan, batch: number): number {
   return batch * nlat * dftCost(nlon, plan.config.mmax, plan.dft.n1) + leg;
 }
 
-function tensor(shape: number[], f: (i: number) => number): ort.Tensor {
-  return new ort.Tensor('float32', new Float32Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => f(i)), shape);
+function data(shape: number[], f: (i: number) => number): Float32Array {
+  return new Float32Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => f(i));
+}
+
+/** A graph of `k` chained round trips (analysis then synthesis) on the internal layout. */
+function roundTrips(plan: ShtPlan, c: Case, k: number): Graph {
+  const g = new Graph(`sht-roundtrip-${k}`);
+  let y = g.input('x', 'float32', [c.nlon, c.batch, c.nlat]);
+  for (let i = 0; i < k; i++) y = synthesis(g, plan, analysis(g, plan, y));
+  g.output('y', y);
+  return g;
 }
 
 export async function benchSphere(options: { threads?: number[] } = {}): Promise<object[]> {
@@ -139,9 +120,7 @@ export async function benchSphere(options: { threads?: number[] } = {}): Promise
       const shapes = plan.blocks.map((b) => [b.ms.length, 2 * c.batch, b.ls.length]);
       const ins = shapes.map((s, i) => gi.input(`b${i}`, 'float32', s));
       gi.output('y', synthesis(gi, plan, ins));
-      const xt = tensor([c.nlon, c.batch, c.nlat], (i) => Math.sin(i * 0.37));
-      const bt: Record<string, ort.Tensor> = {};
-      shapes.forEach((s, i) => (bt[`b${i}`] = tensor(s, (k) => Math.cos(k * 0.11))));
+      const K = c.nlat > 300 ? 3 : 5;
       // public layout (torch-harmonics'): [B, nlat, nlon] ↔ [B, lmax, mmax]
       const gpf = new Graph('sht-forward-api');
       const cp = shtForward(gpf, plan, gpf.input('x', 'float32', [c.batch, c.nlat, c.nlon]));
@@ -151,19 +130,26 @@ export async function benchSphere(options: { threads?: number[] } = {}): Promise
       const re = gpi.input('re', 'float32', [c.batch, c.lmax, c.lmax]);
       const im = gpi.input('im', 'float32', [c.batch, c.lmax, c.lmax]);
       gpi.output('y', shtInverse(gpi, plan, { re, im }));
-      const exe: Executable[] = await Promise.all([gf, gi, gpf, gpi].map((g) => compile(g, { threads })));
-      const xd = xt.data as Float32Array;
-      const feeds = Object.fromEntries(Object.entries(bt).map(([k, t]) => [k, t.data as Float32Array]));
+      const exe: Executable[] = await Promise.all([gf, gi, gpf, gpi, roundTrips(plan, c, 1), roundTrips(plan, c, K)].map((g) => compile(g, { threads })));
+      const xd = data([c.nlon, c.batch, c.nlat], (i) => Math.sin(i * 0.37));
+      const feeds = Object.fromEntries(shapes.map((s, i) => [`b${i}`, data(s, (k) => Math.cos(k * 0.11))]));
       const xpd = new Float32Array(c.batch * c.nlat * c.nlon).map((_, i) => Math.sin(i * 0.37));
       const cd = new Float32Array(c.batch * c.lmax * c.lmax).map((_, i) => Math.cos(i * 0.11));
-      const [fw, iw, fa, ia] = await timeInterleaved(
-        [() => exe[0].run({ x: xd }), () => exe[1].run(feeds), () => exe[2].run({ x: xpd }), () => exe[3].run({ re: cd, im: cd })],
+      const [fw, iw, fa, ia, r1, rK] = await timeInterleaved(
+        [
+          () => exe[0].run({ x: xd }),
+          () => exe[1].run(feeds),
+          () => exe[2].run({ x: xpd }),
+          () => exe[3].run({ re: cd, im: cd }),
+          () => exe[4].run({ x: xd }),
+          () => exe[5].run({ x: xd }),
+        ],
         repeats,
       );
       const [forward, inverse, forwardApi, inverseApi] = [fw.wall, iw.wall, fa.wall, ia.wall];
       await releaseSessions();
-      const forwardIn = await inGraphMs(gf, { x: xt }, threads, repeats);
-      const inverseIn = await inGraphMs(gi, bt, threads, repeats);
+      const roundTrip = (rK.wall - r1.wall) / (K - 1);
+      const roundTripCpu = (rK.cpu - r1.cpu) / (K - 1);
       const f = flops(plan, c.batch);
       const rate = (ms: number) => +(f / ms / 1e6).toFixed(2);
       lines.push({
@@ -180,19 +166,18 @@ export async function benchSphere(options: { threads?: number[] } = {}): Promise
         inverse_ms: +inverse.toFixed(3),
         forward_cpu_ms: +fw.cpu.toFixed(3),
         inverse_cpu_ms: +iw.cpu.toFixed(3),
-        forward_ingraph_ms: +forwardIn.toFixed(3),
-        inverse_ingraph_ms: +inverseIn.toFixed(3),
+        roundtrip_ingraph_ms: +roundTrip.toFixed(3),
+        roundtrip_ingraph_cpu_ms: +roundTripCpu.toFixed(3),
         forward_api_ms: +forwardApi.toFixed(3),
         inverse_api_ms: +inverseApi.toFixed(3),
         dft: plan.dft.n1 === 1 ? 'direct' : `${plan.dft.n1}x${plan.dft.n2}`,
         gflop: +(f / 1e9).toFixed(4),
         forward_gflops: rate(forward),
         inverse_gflops: rate(inverse),
-        forward_ingraph_gflops: rate(forwardIn),
-        inverse_ingraph_gflops: rate(inverseIn),
+        roundtrip_ingraph_gflops: rate(roundTrip / 2),
         gemm_ingraph_gflops: +gemm.toFixed(1),
         layout:
-          'forward_ms/inverse_ms: internal layout [nlon,B,nlat] <-> packed spectra, feed+run+fetch (wall; *_cpu_ms: process CPU time); *_ingraph_ms: same graphs, onnxruntime run time only; *_api_ms: [B,nlat,nlon] <-> [B,lmax,mmax], feed+run+fetch',
+          'forward_ms/inverse_ms: internal layout [nlon,B,nlat] <-> packed spectra, feed+run+fetch (wall; *_cpu_ms: process CPU time); roundtrip_ingraph_ms: forward+inverse inside a graph (K chained minus one, over K-1), no host I/O; *_api_ms: [B,nlat,nlon] <-> [B,lmax,mmax], feed+run+fetch',
       });
     }
   }
