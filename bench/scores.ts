@@ -1,6 +1,7 @@
 // Throughput benchmark of the scores layer (src/scores): tile-wise CRPS + ranks and streaming statistics on a
-// large ensemble (default 1024 members × 64×128 points); and `myriad score`'s whole path on a 7,424-member store
-// (64×128 Gauss grid, one lead) in a child process, reporting its peak RSS and throughput. Returns JSON-able lines.
+// large ensemble (default 1024 members × 64×128 points); and `myriad score`'s whole path in a child process on a
+// 7,424-member store (64×128 Gauss grid, one lead) and at demo size (1,024 members × 11 leads), reporting peak RSS
+// and throughput. Returns JSON-able lines.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,12 +92,13 @@ export async function benchScores(members = 1024, nlat = 64, nlon = 128, tilePoi
     lines.push(line('scores_streaming_stats', members, points, seconds, `batch ${batch}; moments, min/max, 3 thresholds, 101-percentile counts + EFI (${efi[0]!.toFixed(3)})`));
   }
   lines.push(...(await benchScoreHuge()));
+  lines.push(await benchScoreDemo());
   return lines;
 }
 
 /** One line of the whole-path benchmark. */
 export interface ScoreHugeLine {
-  bench: 'score_run_huge';
+  bench: 'score_run_huge' | 'score_run_demo';
   members: number;
   points: number;
   seconds: number;
@@ -178,14 +180,82 @@ export async function benchScoreHuge(bandsMiB: number[] = [64, 16]): Promise<Sco
   }
 }
 
-/** Child-process entry: `scores.ts score|baseline DIR BAND_MIB` prints {seconds, maxRssKiB, records, crps}. */
+const DEMO = { members: 1024, memberBlock: 64, nlat: 64, nlon: 128, leads: 11 };
+
+/**
+ * Demo-size scoring (one of the four ensemble × variable × init fields of `myriad demo`'s SFNO-BVMC scoring): a
+ * synthetic 1,024-member store (16 blocks of 64, 64×128 Gauss grid, 11 daily leads, 1 init, 1 variable; members =
+ * truth + N(0, σ_lead²) + a member bias) scored by `scoreRun` as the demo calls it (5 resamples per sub-ensemble
+ * size, default band) in a child process, reporting its seconds and peak RSS. The store's chunks hold one lead each
+ * (the runner's hold 8), so each chunk is decompressed once either way.
+ */
+export async function benchScoreDemo(): Promise<ScoreHugeLine> {
+  const { gridGeometry } = await import('../src/sphere/grid.ts');
+  const { writeSyntheticMemberStore, writeTruthStore, noleapHours } = await import('../src/report/synthetic.ts');
+  const { DEFAULT_BAND_BYTES } = await import('../src/report/evaluate.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'myriad-bench-score-demo-'));
+  try {
+    const grid = { kind: 'legendre-gauss' as const, nlat: DEMO.nlat, nlon: DEMO.nlon };
+    const geo = gridGeometry(grid);
+    const P = DEMO.nlat * DEMO.nlon;
+    const u = xorshift(4242);
+    const normal = () => {
+      const a = Math.max(u(), 1e-12);
+      return Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * u());
+    };
+    const leads = Array.from({ length: DEMO.leads }, (_, l) => 24 * l);
+    const truths = leads.map((_, l) => Float32Array.from({ length: P }, (_, p) => 5500 + 200 * Math.cos(geo.latitudes[Math.floor(p / DEMO.nlon)]! * 2) + 5 * l + normal()));
+    const t0 = performance.now();
+    await writeTruthStore(join(dir, 'truth.zarr'), {
+      time: leads.map((h) => noleapHours(2023, 7, 1, h)), lat: geo.latitudesDeg, lon: geo.longitudesDeg, variables: ['height'], field: (_v, t) => truths[t]!,
+      climate: () => Float32Array.from(truths[0]!, (x) => x + 20), climatePercentiles: [95, 99],
+    });
+    await writeSyntheticMemberStore(join(dir, 'run'), {
+      grid, lat: geo.latitudesDeg, lon: geo.longitudesDeg, initHours: [Date.UTC(2023, 6, 1) / 3.6e6], leads, members: DEMO.members,
+      memberBlock: DEMO.memberBlock, variables: ['height'], control: false,
+      block: (_v, _i, l, first, count) => {
+        const out = new Float32Array(count * P);
+        const sd = 0.1 + 2 * l;
+        for (let k = 0; k < count; k++) {
+          const bias = 0.3 * sd * Math.sin(first + k);
+          for (let p = 0; p < P; p++) out[k * P + p] = truths[l]![p]! + bias + sd * normal();
+        }
+        return out;
+      },
+    });
+    const writeSeconds = (performance.now() - t0) / 1000;
+    const storeBytes = Number(spawnSync('du', ['-sb', join(dir, 'run')], { encoding: 'utf8' }).stdout.split(/\s/)[0]);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'demo', dir, '0'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    if (r.status !== 0) throw new Error(`score child (demo) failed: ${r.stderr.slice(-2000)}`);
+    const run = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; maxRssKiB: number; records: number; crps: number };
+    return {
+      bench: 'score_run_demo',
+      members: DEMO.members,
+      points: P,
+      seconds: Number(run.seconds.toFixed(2)),
+      member_points_per_s: Math.round((DEMO.members * P * DEMO.leads) / run.seconds),
+      peak_rss_mib: Math.round(run.maxRssKiB / 1024),
+      baseline_rss_mib: Number.NaN,
+      write_seconds: Number(writeSeconds.toFixed(2)),
+      store_mib: Math.round(storeBytes / 2 ** 20),
+      band_mib: DEFAULT_BAND_BYTES / 2 ** 20,
+      detail: `demo-size score: ${DEMO.members} members x ${DEMO.nlat}x${DEMO.nlon} x ${DEMO.leads} leads, 1 init, 1 variable, 5 resamples per size (the demo's SFNO scoring is 4 such fields); ${run.records} records; crps(lead 0) ${run.crps.toFixed(4)}`,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Child-process entry: `scores.ts score|demo|baseline DIR BAND_MIB` prints {seconds, maxRssKiB, records, crps}. */
 async function childMain(mode: string, dir: string, bandMiB: number): Promise<void> {
   const { scoreRun } = await import('../src/report/evaluate.ts');
   const t0 = performance.now();
   let records = 0;
   let crps = Number.NaN;
-  if (mode === 'score') {
-    const out = await scoreRun({ runDir: join(dir, 'run'), truth: join(dir, 'truth.zarr'), name: 'huge', bandBytes: bandMiB * 2 ** 20, resamples: 10, spectrumMembers: 20 });
+  if (mode === 'score' || mode === 'demo') {
+    const out = mode === 'score'
+      ? await scoreRun({ runDir: join(dir, 'run'), truth: join(dir, 'truth.zarr'), name: 'huge', bandBytes: bandMiB * 2 ** 20, resamples: 10, spectrumMembers: 20 })
+      : await scoreRun({ runDir: join(dir, 'run'), truth: join(dir, 'truth.zarr'), name: 'demo', resamples: 5 });
     records = out.records.length;
     crps = out.records.find((r) => r.metric === 'crps')?.value ?? Number.NaN;
   }
@@ -193,6 +263,6 @@ async function childMain(mode: string, dir: string, bandMiB: number): Promise<vo
   process.stdout.write(`${JSON.stringify({ seconds, maxRssKiB: process.resourceUsage().maxRSS, records, crps })}\n`);
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && (process.argv[2] === 'score' || process.argv[2] === 'baseline')) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && (process.argv[2] === 'score' || process.argv[2] === 'demo' || process.argv[2] === 'baseline')) {
   await childMain(process.argv[2], process.argv[3]!, Number(process.argv[4]));
 }
