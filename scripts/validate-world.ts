@@ -10,7 +10,7 @@
 //   npx tsx scripts/validate-world.ts analyse DIR [firstDay]     stationarity, eddy KE, jets, tracer extremes vs land
 //   npx tsx scripts/validate-world.ts ship DIR/state.safetensors [days]   run at the truth resolution, write data/planet/spun-up-state
 // res: "t42" (64×128, lmax 43, dt 400 s; default for these runs) or "truth" (the planet's default truth resolution).
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runWilliamson2, runWilliamson5, runWilliamson6 } from '../src/world/williamson.ts';
 import { Planet, planetConfig, type PlanetConfig } from '../src/world/planet.ts';
@@ -59,12 +59,22 @@ async function spinup(dir: string, days: number, res?: string, from?: string): P
   const log = join(dir, 'daily.jsonl');
   const { nlat, nlon } = planet.model.options;
   let first = 1;
-  if (from) {
+  // day numbers count from the run's start time t0 (0 = 1 January from rest; a run started from a state in an empty
+  // DIR counts from that state's time, recorded in DIR/start.json)
+  const startFile = join(dir, 'start.json');
+  let t0 = existsSync(startFile) ? (JSON.parse(readFileSync(startFile, 'utf8')) as { t0: number }).t0 : 0;
+  if (from && !existsSync(log)) {
+    const saved = loadState(from);
+    s = planet.model.fresh(stateForModel(planet.model, saved).spec, 1);
+    t = t0 = saved.timeSeconds;
+    writeFileSync(startFile, JSON.stringify({ t0, from, config: overrides }));
+    writeFileSync(log, '');
+  } else if (from) {
     // continue an interrupted spin-up from one of its saved states (exact: the Adams–Bashforth history is saved)
     const saved = loadState(from);
     s = stateForModel(planet.model, saved);
     t = saved.timeSeconds;
-    first = Math.round(t / 86400) + 1;
+    first = Math.round((t - t0) / 86400) + 1;
     writeFileSync(log, readFileSync(log, 'utf8').trim().split('\n').slice(0, first - 1).join('\n') + '\n');
     for (const f of ['height.f32', 'tracer.f32']) writeFileSync(join(dir, f), readFileSync(join(dir, f)).subarray(0, (first - 1) * nlat * nlon * 4));
   } else writeFileSync(log, '');

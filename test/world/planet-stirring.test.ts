@@ -6,7 +6,10 @@ import { DEFAULT_PLANET, Planet, planetConfig, stirringState, STIRRING_KNOT_SECO
 import { createSht } from '../../src/sphere/reference.ts';
 
 test('stirring options are off by default and bad values are refused with the field named', () => {
-  assert.equal(DEFAULT_PLANET.stirringRate, 0);
+  // absent from the defaults: default configs serialise exactly as before the option existed
+  assert.equal(DEFAULT_PLANET.stirringRate, undefined);
+  assert.equal(JSON.stringify(planetConfig()), JSON.stringify(DEFAULT_PLANET));
+  assert.equal(planetConfig({ stirringRate: 1e-10 }).stirringMaxDegree, 16); // the others filled in when one is given
   assert.doesNotThrow(() => planetConfig({ stirringRate: 1e-10, stirringMinDegree: 4, stirringMaxDegree: 42 }));
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ stirringRate: -1e-10 }, /stirringRate must be a number ≥ 0/],
@@ -38,7 +41,7 @@ test('stirring state: reproducible whatever the call order, linear between 6-h k
   const w = (t - k) / STIRRING_KNOT_SECONDS;
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(fresh[i] - ((1 - w) * a[i] + w * b[i])) < 1e-12);
   // statistics over knots: each component unit variance (m = 0: variance 2 on re, 0 on im); lag-τ correlation e^-1
-  const lag = (c.stirringDays * 86400) / STIRRING_KNOT_SECONDS; // 8 knots
+  const lag = (c.stirringDays! * 86400) / STIRRING_KNOT_SECONDS; // 8 knots
   let ss = 0, n = 0, cross = 0, s0 = 0, s1 = 0;
   for (let q = 0; q < 60; q++) {
     const x = stirringState(c, q * 3 * lag * STIRRING_KNOT_SECONDS, cache);
