@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerates the shipped planet data products from scratch: the truth dataset, four SFNO checkpoints that differ only
 # by their seed, their 48-h calibrations, the physics model's calibration, and the demo's verifying truth excerpt.
-# Slow (about 1.5 hours on 2 cores). These are the exact commands behind data/checkpoints/ and data/demo/
+# Slow (about 1.75 hours on 2 cores). These are the exact commands behind data/checkpoints/ and data/demo/
 # (see the PROVENANCE.md files there).
 #
 #   sh scripts/make-checkpoints.sh WORKDIR
@@ -26,11 +26,22 @@ train() {
 train 1 & train 2 & wait
 train 3 & train 4 & wait
 
+# 2b. multi-step fine-tuning of each (issue #5): 100 optimiser steps of 4 samples (one epoch of a seeded subset of 400
+#     training samples), each a 4-step (24-h) autoregressive rollout with the loss averaged over the 4 steps and
+#     gradients through the rollout; starts from the single-step best checkpoint (its normalisation kept)
+finetune() {
+  $MYRIAD train --data "$WORK/truth.zarr" --seed "$1" --out "$WORK/sfno-seed$1-k4" --init-from "$WORK/sfno-seed$1/best.safetensors" \
+    --rollout-steps 4 --epochs 1 --samples-per-epoch 400 --batch-size 4 --lr 1e-3 --warmup-steps 10 \
+    --validation-from 2000-12-01 --test-from 2000-12-11 --threads 1 --json > "$WORK/sfno-seed$1-k4.json"
+}
+finetune 1 & finetune 2 & wait
+finetune 3 & finetune 4 & wait
+
 # 3. shipped files: checkpoints with their calibration (48-h RMSE from validation-period inits; static inputs)
 mkdir -p data/checkpoints data/demo
 INITS=2000-12-01T00:00Z,2000-12-02T00:00Z,2000-12-03T00:00Z,2000-12-04T00:00Z,2000-12-05T00:00Z,2000-12-06T00:00Z,2000-12-07T00:00Z,2000-12-08T00:00Z
 for s in 1 2 3 4; do
-  cp "$WORK/sfno-seed$s/best.safetensors" "data/checkpoints/sfno-seed$s.safetensors"
+  cp "$WORK/sfno-seed$s-k4/best.safetensors" "data/checkpoints/sfno-seed$s.safetensors"
   $MYRIAD calibrate --kind sfno --checkpoint "data/checkpoints/sfno-seed$s.safetensors" --truth "$WORK/truth.zarr" --inits "$INITS"
 done
 echo '{"format": "myriad-planet-model", "version": 1, "planet": {"dtype": "float32"}, "dt": 400, "stepsPerCall": 6}' > data/checkpoints/planet-t42.json

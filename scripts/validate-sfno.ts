@@ -6,7 +6,7 @@
 //   npx tsx scripts/validate-sfno.ts --truth STORE --checkpoints A,B,… --inits T1..T2/24h [--physics FILE]
 //       [--days 10] [--long-init T --long-days 60] [--out FILE.json]
 import { writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { releaseSessions } from '../src/engine/runtime.ts';
 import { openZarrArray, openZarrGroup, openZarrStore, readZarrRegion } from '../src/io/zarr.ts';
@@ -115,7 +115,12 @@ await score('climatology', async function* (init) {
 });
 const checkpoints = a.checkpoints.split(',');
 const models: [string, ForecastModel][] = [];
-for (const file of checkpoints) models.push([basename(file).replace(/\.safetensors$/, ''), await sfnoKind.load(file, { name: basename(file), threads })]);
+// names: the file name without .safetensors, or parent-dir/name where two files share a name
+const label = (file: string) => {
+  const base = basename(file).replace(/\.safetensors$/, '');
+  return checkpoints.filter((f) => basename(f) === basename(file)).length > 1 ? `${basename(dirname(file))}/${base}` : base;
+};
+for (const file of checkpoints) models.push([label(file), await sfnoKind.load(file, { name: basename(file), threads })]);
 for (const [name, m] of models) await score(name, (init) => rollout(m, init));
 if (a.physics) {
   const phys = await planetKind.load(a.physics, { name: 'physics', threads });

@@ -67,7 +67,8 @@ export interface TrainOptions {
   rolloutSteps?: number;
   /**
    * start from this checkpoint's weights (fine-tuning) instead of a seeded initialisation; its architecture,
-   * normalisation and residual scales are kept (the seed still orders the data)
+   * normalisation and residual scales are kept (the seed still orders the data). The starting weights count as a
+   * candidate: best.safetensors stays them unless an epoch lowers the validation loss
    */
   initFrom?: string;
   /**
@@ -341,7 +342,22 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
   const bestPath = join(options.out, BEST_FILE);
   let state: ResumeState = { step: 0, history: [], bestValLoss: Infinity, initialValLoss: NaN, epochLossSum: 0, epochSamples: 0, epochSeconds: 0, fingerprint };
   if (existsSync(resumePath)) state = loadResume(resumePath, trainer, fingerprint);
-  else state.initialValLoss = await validate(validator, trainer.params(), data, valid, layout, stats, batchSize);
+  else {
+    state.initialValLoss = await validate(validator, trainer.params(), data, valid, layout, stats, batchSize);
+    if (init) {
+      // fine-tuning: the starting weights are the first candidate, kept as best.safetensors unless an epoch beats them
+      state.bestValLoss = state.initialValLoss;
+      saveCheckpoint(bestPath, {
+        config,
+        channels: layout,
+        normalisation: stats,
+        seed: options.seed,
+        step: init.step,
+        params: init.params,
+        training: { ...(init.training ?? {}), keptBy: { initFrom: options.initFrom, rolloutSteps, valLoss: state.initialValLoss } },
+      });
+    }
+  }
 
   const x = new Float32Array(batchSize * nIn * P);
   const target = new Float32Array(batchSize * rolloutSteps * nOut * P);

@@ -46,6 +46,9 @@ test('fine-tuning on 2-step rollouts: the loss matches an independent rollout, l
   // K = 1 from the checkpoint: the same validation loss the checkpoint was selected with
   const same = await trainSfno(tiny('k1', 3, { initFrom: base.bestPath, model: undefined, epochs: 1, lr: 1e-9, stopAfterSteps: 1 }));
   assert.ok(Math.abs(same.initialValLoss - base.bestValLoss) <= 1e-6 * base.bestValLoss, `${same.initialValLoss} vs ${base.bestValLoss}`);
+  // the starting weights are the first best candidate (kept unless an epoch beats them)
+  assert.equal(same.finished, false);
+  for (const [n, v] of ckBase.params) assert.deepEqual(loadCheckpoint(same.bestPath).params.get(n), v, `parameter ${n} of the starting candidate`);
 
   const opts = tiny('k2', 7, { initFrom: base.bestPath, model: undefined, rolloutSteps: 2, epochs: 2, lr: 1e-3 });
   const a = await trainSfno(opts);
@@ -78,6 +81,7 @@ test('fine-tuning on 2-step rollouts: the loss matches an independent rollout, l
   const expected = sum / (starts.length * 2);
   assert.ok(Math.abs(a.initialValLoss - expected) <= 1e-4 * expected, `2-step validation loss ${a.initialValLoss} vs independent ${expected}`);
   assert.ok(a.bestValLoss < a.initialValLoss, `fine-tuning did not lower the 2-step loss: ${a.bestValLoss} vs ${a.initialValLoss}`);
+  assert.equal(a.bestValLoss, Math.min(...a.history.map((h) => h.valLoss)));
 
   // the fine-tuned checkpoint keeps the starting checkpoint's normalisation and residual scales and records its origin
   const ckA = loadCheckpoint(a.bestPath);
