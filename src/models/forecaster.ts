@@ -13,8 +13,11 @@ export interface ForecasterOptions {
   statics: Map<string, Float32Array>;
   threads?: number;
   /**
-   * graph-building options of the network (same function, different speed); default: the Sfno defaults plus the
-   * block tails on one-longitude slabs (gridChunk 1: cache blocking, measured faster on one and on two threads)
+   * graph-building options of the network (same function, different speed); default: the Sfno defaults, plus
+   * cache-blocked MLP slabs (gridChunk 2, slabTail false) on one thread. `{ gridChunk: 1 }` (the whole block tail on
+   * one-longitude slabs) ran 1.1–1.2× faster per step in interleaved runs but its session takes ≈ 8× longer to
+   * create (onnxruntime's allocation planner on ≈ 9,000 nodes: 15 s instead of 2 s for one step), which the demo's
+   * several compiles would not recover
    */
   sfno?: SfnoBuildOptions;
   /**
@@ -38,7 +41,7 @@ export class Forecaster {
     const steps = options.steps ?? 1;
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`forecaster: steps must be a positive integer, got ${steps}`);
     const threads = options.threads ?? defaultThreads();
-    const model = new Sfno(ck.config, options.sfno ?? { gridChunk: 1 });
+    const model = new Sfno(ck.config, options.sfno ?? (threads === 1 ? { gridChunk: 2, slabTail: false } : {}));
     const layout = ck.channels;
     const [nlat, nlon] = ck.config.imgSize;
     const g = new Graph(`sfno_rollout_${steps}`);

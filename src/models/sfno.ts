@@ -515,10 +515,12 @@ export class Sfno {
     y = this.act(g, y);
     if (!this.config.useMlp) return y;
     const shapes = this.parameterShapes;
-    const mat = (name: string) => {
+    // weight views built once per graph and parameter, however many slabs use them (fewer nodes to compile)
+    const mat = (name: string) => this.once(g, p, `mat:${name}`, () => {
       const s = shapes.get(name)!;
       return g.reshape(p.get(name)!, [s[0], s[1]]);
-    };
+    });
+    const transposed = (name: string) => this.once(g, p, `t:${name}`, () => g.transpose(mat(name), [1, 0]));
     const bias = p.get(`${b}.mlp.fwd.0.bias`)!;
     // hidden activations as [w, N·H, hidden]: the bias then runs along the last axis, where onnxruntime fuses
     // bias + GELU into one kernel; both transposes fold into the GEMMs (transposed operands)
@@ -527,18 +529,32 @@ export class Sfno {
       // as one Gemm (transposed operand, bias included) followed by a plain Gelu (no BiasGelu and its temporary)
       const E = y.shape[1] as number;
       const y2 = g.transpose(g.reshape(y, [E, -1]), [1, 0]); // [N·H, E]
-      const w1t = g.transpose(mat(`${b}.mlp.fwd.0.weight`), [1, 0]); // [E, hidden]
+      const w1t = transposed(`${b}.mlp.fwd.0.weight`); // [E, hidden]
       const z = this.act(g, g.add(g.matmul(y2, w1t), bias)); // [N·H, hidden]
       return g.reshape(g.matmul(mat(`${b}.mlp.fwd.2.weight`), g.transpose(z, [1, 0])), [1, E, -1]);
     }
     if (this.mlpLayout === 'hidden-last') {
-      const w1t = g.transpose(mat(`${b}.mlp.fwd.0.weight`), [1, 0]); // [E, hidden]
+      const w1t = transposed(`${b}.mlp.fwd.0.weight`); // [E, hidden]
       const z = this.act(g, g.add(g.matmul(g.transpose(y, [0, 2, 1]), w1t), bias)); // [w, N·H, hidden]
       return g.matmul(mat(`${b}.mlp.fwd.2.weight`), g.transpose(z, [0, 2, 1])); // [w, E, N·H]
     }
     const hidden = shapes.get(`${b}.mlp.fwd.0.weight`)![0];
-    const z = this.act(g, g.add(g.matmul(mat(`${b}.mlp.fwd.0.weight`), y), g.reshape(bias, [1, hidden, 1]))); // [w, hidden, N·H]
+    const column = this.once(g, p, `col:${b}`, () => g.reshape(bias, [1, hidden, 1]));
+    const z = this.act(g, g.add(g.matmul(mat(`${b}.mlp.fwd.0.weight`), y), column)); // [w, hidden, N·H]
     return g.matmul(mat(`${b}.mlp.fwd.2.weight`), z);
+  }
+
+  private derived = new WeakMap<Graph, WeakMap<Map<string, Tensor>, Map<string, Tensor>>>();
+
+  /** A tensor derived from the parameters `p` of graph `g`, built on first use and shared afterwards. */
+  private once(g: Graph, p: Map<string, Tensor>, key: string, make: () => Tensor): Tensor {
+    let byParams = this.derived.get(g);
+    if (!byParams) this.derived.set(g, (byParams = new WeakMap()));
+    let m = byParams.get(p);
+    if (!m) byParams.set(p, (m = new Map()));
+    let t = m.get(key);
+    if (!t) m.set(key, (t = make()));
+    return t;
   }
 
   private act(g: Graph, x: Tensor): Tensor {
