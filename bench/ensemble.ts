@@ -216,8 +216,9 @@ async function benchDemoUnit(dir: string, b: DemoUnitBench): Promise<EnsembleBen
     detail: `${b.label}, batch 64, ${model.advance ? `${k} steps per call` : 'one 6-h step per call'}, ${b.threads} thread(s); median of ${b.repeats}, interleaved with the runs below`,
   }];
   const best = runs.map((r) => r.seconds);
-  const mid = runs[best.indexOf(median(best))] ?? runs[0];
   const seconds = median(best);
+  // phases: of the run nearest the median (the first of two equally near)
+  const mid = runs.reduce((a, r) => (Math.abs(r.seconds - seconds) < Math.abs(a.seconds - seconds) ? r : a));
   const memberSteps = mid.memberSteps;
   const rate = memberSteps / seconds;
   const inRun = runs.map((r) => 100 * (1 - (r.timings.model ?? 0) / r.seconds));
