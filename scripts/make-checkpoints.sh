@@ -44,7 +44,7 @@ for s in 1 2 3 4; do
   cp "$WORK/sfno-seed$s-k4/best.safetensors" "data/checkpoints/sfno-seed$s.safetensors"
   $MYRIAD calibrate --kind sfno --checkpoint "data/checkpoints/sfno-seed$s.safetensors" --truth "$WORK/truth.zarr" --inits "$INITS"
 done
-echo '{"format": "myriad-planet-model", "version": 1, "planet": {"dtype": "float32"}, "dt": 400, "stepsPerCall": 6}' > data/checkpoints/planet-t42.json
+echo '{"format": "myriad-planet-model", "version": 1, "planet": {"dtype": "float32"}, "dt": 675, "stepsPerCall": 8}' > data/checkpoints/planet-t42.json
 $MYRIAD calibrate --kind planet --checkpoint data/checkpoints/planet-t42.json --truth "$WORK/truth.zarr" --inits "$INITS" --embed
 
 # 4. the demo's verifying truth: analyses for breeding (t0-12h, t0-6h, t0) and daily times to +10 days, two inits

@@ -37,12 +37,21 @@ export function isPaired(spec: PerturbationSpec): boolean {
 
 // ------------------------------------------------------------------------------------------------ hemispheric RMS
 
+/** Grid geometry per (kind, nlat, nlon), computed once: breeding rescales every member at every cycle (read only). */
+const geometryCache = new Map<string, ReturnType<typeof gridGeometry>>();
+function cachedGeometry(grid: Grid): ReturnType<typeof gridGeometry> {
+  const key = `${grid.kind}:${grid.nlat}:${grid.nlon}`;
+  let geo = geometryCache.get(key);
+  if (!geo) geometryCache.set(key, (geo = gridGeometry(grid)));
+  return geo;
+}
+
 /**
  * Row weights of the HENS RMS: sin(colatitude) normalised to mean 1 over all rows (earth2mip-fork
  * `calculate_nh_rms`; on the equiangular grid with poles this is sin(linspace(0, π, nlat))).
  */
 export function hensRowWeights(grid: Grid): Float64Array {
-  const geo = gridGeometry(grid);
+  const geo = cachedGeometry(grid);
   const w = geo.colatitudes.map((t) => Math.sin(t));
   const mean = w.reduce((a, b) => a + b, 0) / w.length;
   return w.map((v) => v / mean);
@@ -50,7 +59,7 @@ export function hensRowWeights(grid: Grid): Float64Array {
 
 /** Rows north of +bound (NH set), south of −bound (SH set), and the tropical rows between. */
 export function hemisphereRows(grid: Grid, boundDegrees: number): { nh: number; sh: number } {
-  const lat = gridGeometry(grid).latitudesDeg;
+  const lat = cachedGeometry(grid).latitudesDeg;
   const eps = 1e-9;
   let nh = 0;
   while (nh < lat.length && lat[nh] > boundDegrees + eps) nh++;
