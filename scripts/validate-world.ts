@@ -104,21 +104,8 @@ async function chaos(statePath: string, days: number, res?: string): Promise<voi
   const model = planet.model;
   const base = stateForModel(model, saved);
   const twin = model.replicate(base, 2);
-  // member 1: height raised by 1 m everywhere in a smooth random pattern of rms 1 m (degrees 1–20)
-  const F = model.nFields;
-  const N = model.nCoefficients;
-  let seed = 12345;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
-  const pert = new Float64Array(2 * N);
-  let power = 0;
-  model.entries.forEach((e, n) => {
-    if (e.l < 1 || e.l > 20 || e.l < e.m) return;
-    pert[2 * n] = rnd();
-    pert[2 * n + 1] = e.m === 0 ? 0 : rnd();
-    power += (e.m === 0 ? 1 : 2) * (pert[2 * n] ** 2 + pert[2 * n + 1] ** 2);
-  });
-  const scale = (model.options.gravity * Math.sqrt(4 * Math.PI)) / Math.sqrt(power); // rms 1 m of g·h
-  for (let n = 0; n < N; n++) for (let c = 0; c < 2; c++) twin.spec[((n * 2 + c) * F + 0) * 2 + 1] += pert[2 * n + c] * scale;
+  // member 1: a smooth random height perturbation of rms 1 m (degrees 1–20)
+  perturbTwin(model, twin, 1);
   let s = twin;
   let t = saved.timeSeconds;
   const areas = cellAreas(model, 1);
