@@ -2,7 +2,7 @@
 // σ-distance from the ensemble mean, and bootstrapped sub-ensembles (best-member skill, interval widths, coverage).
 
 import { decodeArray, encodeArray, type EncodedArray } from './streaming.ts';
-import { MemberSorter } from './sorted.ts';
+import { countAtOrBelow, MemberSorter } from './sorted.ts';
 import { checkEnsemble, checkLatitudeWeights, checkLength, checkPositiveInteger, gridPoints, type GridShape, type UniformSource } from './grid.ts';
 
 /**
@@ -383,14 +383,7 @@ export class SubEnsembleScores {
     this.weightSum += w;
     const M = this.members;
     // members at or below the truth
-    let lo = 0;
-    let hi = M;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (sorted[mid]! <= y) lo = mid + 1;
-      else hi = mid;
-    }
-    const split = lo;
+    const split = countAtOrBelow(sorted, y, M);
     const got = this.stat;
     const mult = this.multiplicity;
     const rankWords = this.rankWords;

@@ -6,7 +6,7 @@ import { crpsSumsSorted } from './crps.ts';
 import { efiFromFractions, EFI_DEFAULT_EPS, percentileSorted, sotFromQuantiles, SOT_DEFAULT_EPS } from './efi.ts';
 import { checkLatitudeWeights, checkLength, checkPositiveInteger, gridPoints, type GridShape } from './grid.ts';
 import { BeyondTruthHistogram, SubEnsembleScores, type SubEnsembleDraws, type SubEnsembleOptions } from './huge.ts';
-import { MemberSorter } from './sorted.ts';
+import { countAtOrBelow, MemberSorter } from './sorted.ts';
 import { CLIMATE_PERCENTILES } from './streaming.ts';
 import { ProbabilityHistogram } from './events.ts';
 
@@ -130,17 +130,6 @@ export interface FieldPassResult {
 
 export const DEFAULT_SIGMA_EDGES = [-Infinity, -4, -3, -2, -1, 0, 1, 2, 3, 4, Infinity];
 
-/** Index of the first element > x in an ascending array (= number of elements <= x). */
-export function countAtOrBelow(sorted: Float64Array, x: number, n = sorted.length): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Index of the first element >= x (= number of elements < x). */
 function countBelow(sorted: Float64Array, x: number, n = sorted.length): number {

@@ -145,3 +145,15 @@ export class MemberSorter {
     return this.sorted;
   }
 }
+
+/** Index of the first element > x in an ascending array (= number of elements <= x). */
+export function countAtOrBelow(sorted: Float64Array, x: number, n = sorted.length): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
