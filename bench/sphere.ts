@@ -3,7 +3,9 @@
 //
 // Line fields (times are medians over interleaved repeats, ms, float32, the threads given):
 //   forward_ms / inverse_ms            internal layout [nlon,B,nlat] -> packed spectra (-> field), one session run each:
-//                                      what a user running the fragment as its own graph gets (feed + run + fetch)
+//                                      what a user running the fragment as its own graph gets (feed + run + fetch); the
+//                                      packed spectra cross the host boundary as one flat vector (flattenPacked /
+//                                      unflattenPacked: one fetch or feed instead of one per block)
 //   forward_cpu_ms / inverse_cpu_ms    this process's CPU time (user + system) during those runs: robust to other jobs
 //                                      taking turns on the cores, still inflated when they share one core's caches
 //   roundtrip_ingraph_ms               forward + inverse inside one graph, without host I/O: the run time of a graph
@@ -18,7 +20,7 @@
 // MYRIAD_BENCH_SPHERE_CASES=180x360,721x1440 (nlat x nlon) restricts the cases.
 import { Graph } from '../src/engine/graph.ts';
 import { compile, releaseSessions, type Executable } from '../src/engine/runtime.ts';
-import { ShtPlan, analysis, synthesis, shtForward, shtInverse, dftCost } from '../src/sphere/sht.ts';
+import { ShtPlan, analysis, synthesis, shtForward, shtInverse, dftCost, flattenPacked, unflattenPacked, packedLength } from '../src/sphere/sht.ts';
 import type { GridKind } from '../src/sphere/grid.ts';
 
 interface Case {
@@ -115,11 +117,10 @@ export async function benchSphere(options: { threads?: number[] } = {}): Promise
       // internal layout: field [nlon, B, nlat] → packed spectra → field
       const gf = new Graph('sht-forward');
       const x = gf.input('x', 'float32', [c.nlon, c.batch, c.nlat]);
-      analysis(gf, plan, x).forEach((b, i) => gf.output(`b${i}`, b));
+      gf.output('s', flattenPacked(gf, plan, analysis(gf, plan, x)));
       const gi = new Graph('sht-inverse');
-      const shapes = plan.blocks.map((b) => [b.ms.length, 2 * c.batch, b.ls.length]);
-      const ins = shapes.map((s, i) => gi.input(`b${i}`, 'float32', s));
-      gi.output('y', synthesis(gi, plan, ins));
+      const nPacked = packedLength(plan, c.batch);
+      gi.output('y', synthesis(gi, plan, unflattenPacked(gi, plan, gi.input('s', 'float32', [nPacked]), c.batch)));
       const K = c.nlat > 300 ? 3 : 5;
       // public layout (torch-harmonics'): [B, nlat, nlon] ↔ [B, lmax, mmax]
       const gpf = new Graph('sht-forward-api');
@@ -132,13 +133,13 @@ export async function benchSphere(options: { threads?: number[] } = {}): Promise
       gpi.output('y', shtInverse(gpi, plan, { re, im }));
       const exe: Executable[] = await Promise.all([gf, gi, gpf, gpi, roundTrips(plan, c, 1), roundTrips(plan, c, K)].map((g) => compile(g, { threads })));
       const xd = data([c.nlon, c.batch, c.nlat], (i) => Math.sin(i * 0.37));
-      const feeds = Object.fromEntries(shapes.map((s, i) => [`b${i}`, data(s, (k) => Math.cos(k * 0.11))]));
+      const sd = data([nPacked], (k) => Math.cos(k * 0.11));
       const xpd = new Float32Array(c.batch * c.nlat * c.nlon).map((_, i) => Math.sin(i * 0.37));
       const cd = new Float32Array(c.batch * c.lmax * c.lmax).map((_, i) => Math.cos(i * 0.11));
       const [fw, iw, fa, ia, r1, rK] = await timeInterleaved(
         [
           () => exe[0].run({ x: xd }),
-          () => exe[1].run(feeds),
+          () => exe[1].run({ s: sd }),
           () => exe[2].run({ x: xpd }),
           () => exe[3].run({ re: cd, im: cd }),
           () => exe[4].run({ x: xd }),
@@ -177,7 +178,7 @@ export async function benchSphere(options: { threads?: number[] } = {}): Promise
         roundtrip_ingraph_gflops: rate(roundTrip / 2),
         gemm_ingraph_gflops: +gemm.toFixed(1),
         layout:
-          'forward_ms/inverse_ms: internal layout [nlon,B,nlat] <-> packed spectra, feed+run+fetch (wall; *_cpu_ms: process CPU time); roundtrip_ingraph_ms: forward+inverse inside a graph (K chained minus one, over K-1), no host I/O; *_api_ms: [B,nlat,nlon] <-> [B,lmax,mmax], feed+run+fetch',
+          'forward_ms/inverse_ms: internal layout [nlon,B,nlat] <-> packed spectra (one flat vector), feed+run+fetch (wall; *_cpu_ms: process CPU time); roundtrip_ingraph_ms: forward+inverse inside a graph (K chained minus one, over K-1), no host I/O; *_api_ms: [B,nlat,nlon] <-> [B,lmax,mmax], feed+run+fetch',
       });
     }
   }

@@ -88,7 +88,7 @@ interface DftPlan {
  */
 export function dftCost(nlon: number, M: number, n1: number): number {
   if (n1 <= 1) return 4 * nlon * M;
-  const P = n1 / 2 + 1;
+  const P = Math.floor(n1 / 2) + 1;
   return 4 * P * nlon + 16 * P * Math.ceil(M / n1) * (nlon / n1);
 }
 
@@ -104,8 +104,8 @@ function planDft(nlon: number, M: number, mode: 'auto' | 'direct' | 'factorised'
   let bestCost = mode === 'factorised' ? Infinity : dftCost(nlon, M, 1);
   const candidates = factor !== undefined ? [factor] : Array.from({ length: nlon }, (_, i) => i).filter((d) => d >= 2 && nlon % d === 0 && d < nlon && d % 2 === 0);
   for (const n1 of candidates) {
-    if (!Number.isInteger(n1) || n1 < 2 || n1 % 2 !== 0 || nlon % n1 !== 0 || n1 >= nlon)
-      throw new GraphError(`SHT: dftFactor must be an even proper divisor of nlon ${nlon}, got ${n1}`);
+    if (!Number.isInteger(n1) || n1 < 2 || nlon % n1 !== 0 || n1 >= nlon)
+      throw new GraphError(`SHT: dftFactor must be a proper divisor of nlon ${nlon} (at least 2), got ${n1}`);
     // small-K GEMMs run below peak: ask for a clear win before leaving the single GEMM
     const c = dftCost(nlon, M, n1) * 1.5;
     if (c < bestCost) {
@@ -119,7 +119,7 @@ function planDft(nlon: number, M: number, mode: 'auto' | 'direct' | 'factorised'
   }
   const n1 = best;
   const M2 = Math.ceil(M / n1);
-  const P = n1 / 2 + 1;
+  const P = Math.floor(n1 / 2) + 1;
   const order: number[] = [];
   for (let p = 0; p < P; p++)
     for (let w = 0; w < 2; w++)
@@ -579,6 +579,40 @@ function toLayout(g: Graph, plan: ShtPlan, blocks: Packed): Packed {
 /** The plan's layout → batch-major blocks. */
 function toBatchMajor(g: Graph, plan: ShtPlan, blocks: Packed): Packed {
   return plan.blockLayout === 'degree-major' ? blocks.map((b) => g.transpose(b, [0, 2, 1])) : blocks;
+}
+
+/**
+ * Number of values of the packed spectra for `Bf` batch rows: the length of `flattenPacked`'s result
+ * (Σ over blocks of g · 2·Bf · nl, for any block layout).
+ */
+export function packedLength(plan: ShtPlan, Bf: number): number {
+  return plan.blocks.reduce((n, b) => n + b.ms.length * 2 * Bf * b.ls.length, 0);
+}
+
+/**
+ * All packed blocks as one 1-D tensor (each block's values in its own layout, blocks in plan order): one graph
+ * output or input instead of one per block, for standalone graphs that exchange spectra with the host (each
+ * feed or fetch through onnxruntime costs tens of µs; inside a graph keep the blocks).
+ */
+export function flattenPacked(g: Graph, plan: ShtPlan, blocks: Packed): Tensor {
+  checkPacked('flattenPacked', plan, blocks);
+  const flat = blocks.map((b) => g.reshape(b, [-1]));
+  return flat.length === 1 ? flat[0] : g.concat(flat, 0);
+}
+
+/** Inverse of `flattenPacked` for a known batch `Bf`: 1-D [packedLength(plan, Bf)] → blocks in the plan's layout. */
+export function unflattenPacked(g: Graph, plan: ShtPlan, flat: Tensor, Bf: number): Packed {
+  if (!Number.isInteger(Bf) || Bf < 1) throw new GraphError(`unflattenPacked: batch Bf must be a positive integer, got ${Bf}`);
+  const n = packedLength(plan, Bf);
+  if (flat.rank !== 1 || flat.shape[0] !== n || flat.dtype !== plan.dtype)
+    throw new GraphError(`unflattenPacked: expected a ${plan.dtype} vector of ${n} values (Bf ${Bf}), got ${flat.dtype} ${formatShape(flat.shape)}`);
+  let offset = 0;
+  return plan.blocks.map((b) => {
+    const size = b.ms.length * 2 * Bf * b.ls.length;
+    const piece = plan.blocks.length === 1 ? flat : g.slice(flat, [offset], [offset + size], [0]);
+    offset += size;
+    return g.reshape(piece, plan.blockLayout === 'degree-major' ? [b.ms.length, b.ls.length, 2 * Bf] : [b.ms.length, 2 * Bf, b.ls.length]);
+  });
 }
 
 /** Vector synthesis: blocks [g, (re/im, s/t, Bf), nl] → internal grid [nlon, 2 (v_θ, v_λ)·Bf, nlat_f]. */

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Graph } from '../../src/engine/graph.ts';
 import { compile } from '../../src/engine/runtime.ts';
 import { loadSafetensors } from '../../src/io/safetensors.ts';
-import { ShtPlan, shtForward, shtInverse, vectorShtForward, vectorShtInverse, type ShtGraphOptions } from '../../src/sphere/sht.ts';
+import { ShtPlan, analysis, synthesis, flattenPacked, unflattenPacked, packedLength, shtForward, shtInverse, vectorShtForward, vectorShtInverse, type ShtGraphOptions } from '../../src/sphere/sht.ts';
 import type { GridKind } from '../../src/sphere/grid.ts';
 import { gradCheck } from '../engine/gradcheck.ts';
 
@@ -171,4 +171,66 @@ test('Legendre blocks group ascending orders of one parity, the same for the dir
     fact.blocks.map((b) => [b.ms, b.ls, b.parity]),
     direct.blocks.map((b) => [b.ms, b.ls, b.parity]),
   );
+});
+
+test('odd DFT factors give the direct DFT transform (forward and inverse, float64)', async () => {
+  // nlon 30 = 5 × 6 and 15 × 2: odd first factors have no Nyquist order in stage 1
+  const grid = { kind: 'equiangular' as GridKind, nlat: 15, nlon: 30 };
+  const L = 14;
+  const build = (o: ShtGraphOptions) => {
+    const plan = new ShtPlan(grid, { lmax: L, mmax: L, dtype: 'float64', ...o });
+    const g = new Graph('odd-factor');
+    const c = shtForward(g, plan, g.input('x', 'float64', [2, 15, 30]));
+    g.output('re', c.re);
+    g.output('im', c.im);
+    g.output('y', shtInverse(g, plan, { re: g.input('cre', 'float64', [2, L, L]), im: g.input('cim', 'float64', [2, L, L]) }));
+    return compile(g, { threads: 1 });
+  };
+  const feeds = {
+    x: Float64Array.from({ length: 2 * 15 * 30 }, (_, i) => Math.sin(0.7 * i) + Math.cos(0.013 * i * i)),
+    cre: Float64Array.from({ length: 2 * L * L }, (_, i) => Math.cos(0.31 * i)),
+    cim: Float64Array.from({ length: 2 * L * L }, (_, i) => Math.sin(0.17 * i)),
+  };
+  const ref = await (await build({ dft: 'direct' })).run(feeds);
+  for (const dftFactor of [5, 15]) {
+    const plan = new ShtPlan(grid, { lmax: L, mmax: L, dft: 'factorised', dftFactor });
+    assert.equal(plan.dft.n1, dftFactor);
+    const out = await (await build({ dft: 'factorised', dftFactor })).run(feeds);
+    for (const k of ['re', 'im', 'y']) {
+      const scale = maxAbs(ref[k].data as Float64Array);
+      assert.ok(scale > 0.1, `${k} is not trivially zero`);
+      assert.ok(maxDiff(out[k].data as Float64Array, ref[k].data as Float64Array) < 1e-12 * scale, `factor ${dftFactor} ${k}`);
+    }
+  }
+  assert.throws(() => new ShtPlan(grid, { lmax: L, mmax: L, dft: 'factorised', dftFactor: 7 }), /proper divisor of nlon 30/);
+});
+
+test('packed spectra flatten to one vector and back (both block layouts), and the flat synthesis equals the blockwise one', async () => {
+  for (const blockLayout of ['batch-major', 'degree-major'] as const) {
+    const plan = new ShtPlan({ kind: 'legendre-gauss', nlat: 10, nlon: 20 }, { lmax: 9, mmax: 9, dtype: 'float64', groupSize: 3, blockLayout });
+    const B = 3;
+    const g = new Graph('flat-packed');
+    const x = g.input('x', 'float64', [20, B, 10]);
+    const blocks = analysis(g, plan, x);
+    const flat = flattenPacked(g, plan, blocks);
+    assert.deepEqual(flat.shape, [packedLength(plan, B)]);
+    g.output('flat', flat);
+    blocks.forEach((b, i) => g.output(`b${i}`, b));
+    const s = g.input('s', 'float64', [packedLength(plan, B)]);
+    const back = unflattenPacked(g, plan, s, B);
+    back.forEach((b, i) => assert.deepEqual(b.shape, blocks[i].shape));
+    g.output('yflat', synthesis(g, plan, back));
+    g.output('yblocks', synthesis(g, plan, blocks));
+    const exe = await compile(g, { threads: 1 });
+    const xd = Float64Array.from({ length: 20 * B * 10 }, (_, i) => Math.sin(0.37 * i));
+    const first = await exe.run({ x: xd, s: new Float64Array(packedLength(plan, B)) });
+    // the flat vector is the blocks' values, block after block
+    const concat = Float64Array.from(plan.blocks.flatMap((_, i) => Array.from(first[`b${i}`].data as Float64Array)));
+    assert.deepEqual(Array.from(first.flat.data as Float64Array), Array.from(concat));
+    const out = await exe.run({ x: xd, s: first.flat.data as Float64Array });
+    const scale = maxAbs(out.yblocks.data as Float64Array);
+    assert.ok(scale > 0.1);
+    assert.ok(maxDiff(out.yflat.data as Float64Array, out.yblocks.data as Float64Array) < 1e-14 * scale, blockLayout);
+    assert.throws(() => unflattenPacked(g, plan, s, 2), /expected a float64 vector of \d+ values \(Bf 2\)/);
+  }
 });
