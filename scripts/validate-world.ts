@@ -3,10 +3,10 @@
 //   npx tsx scripts/validate-world.ts williamson-t21             the same on the T21 grid of the tests
 //   npx tsx scripts/validate-world.ts spinup DIR [days] [res] [state]  planet from rest (or continued from a saved state of
 //                                                                the same run); daily global KE log, states every 30 days
-//   npx tsx scripts/validate-world.ts chaos DIR/state.safetensors [days] [res]   twin runs 1 m apart in height
-//   npx tsx scripts/validate-world.ts twins [res=t42|t63] [from=STATE|rest] [spinup=DAYS] [days=DAYS] [clim=DAYS] [save=FILE]
+//   npx tsx scripts/validate-world.ts chaos DIR/state.safetensors [days] [res]   twin runs 1 m apart in height (balanced)
+//   npx tsx scripts/validate-world.ts twins [res=t42|t63] [from=STATE|rest] [spinup=DAYS] [days=DAYS] [clim=DAYS] [save=FILE] [perturb=balanced|height]
 //                                                                spin-up then twin runs 1 m apart: doubling time, saturation day
-//   (every command takes --config FILE: planet overrides, e.g. data/planet/candidate-chaotic.json)
+//   (every command takes --config FILE: planet overrides, e.g. {"stirringRate":0} for the planet without stirring)
 //   npx tsx scripts/validate-world.ts analyse DIR [firstDay]     stationarity, eddy KE, jets, tracer extremes vs land
 //   npx tsx scripts/validate-world.ts ship DIR/state.safetensors [days]   run at the truth resolution, write data/planet/spun-up-state
 // res: "t42" (64×128, lmax 43, dt 400 s; default for these runs) or "truth" (the planet's default truth resolution).
@@ -16,9 +16,11 @@ import { runWilliamson2, runWilliamson5, runWilliamson6 } from '../src/world/wil
 import { Planet, planetConfig, type PlanetConfig } from '../src/world/planet.ts';
 import { memberGrid, kineticEnergySplit, cellAreas } from '../src/world/diagnostics.ts';
 import { loadState, saveState, stateForModel, SHIPPED_STATE_PATH } from '../src/world/truth.ts';
+import { createSht } from '../src/sphere/reference.ts';
+import { vorticityDivergenceSpectral, windFromVorticityDivergence } from '../src/sphere/operators.ts';
 
 // `--config FILE` (anywhere): planet overrides over DEFAULT_PLANET, either a bare PlanetConfig object or a
-// `myriad world run` config holding one under "planet" (e.g. data/planet/candidate-chaotic.json)
+// `myriad world run` config holding one under "planet"
 const argv = process.argv.slice(2);
 const configAt = argv.indexOf('--config');
 const overrides = configAt >= 0 ? readOverrides(argv.splice(configAt, 2)[1]) : {};
@@ -104,8 +106,8 @@ async function chaos(statePath: string, days: number, res?: string): Promise<voi
   const model = planet.model;
   const base = stateForModel(model, saved);
   const twin = model.replicate(base, 2);
-  // member 1: a smooth random height perturbation of rms 1 m (degrees 1–20)
-  perturbTwin(model, twin, 1);
+  // member 1: a balanced perturbation of height rms 1 m (degrees 1–20)
+  perturbTwinBalanced(model, twin, 1);
   let s = twin;
   let t = saved.timeSeconds;
   const areas = cellAreas(model, 1);
@@ -125,6 +127,62 @@ async function chaos(statePath: string, days: number, res?: string): Promise<voi
     out.push({ day: q / 4, rmsHeightDiff: await rms() });
   }
   console.log(JSON.stringify(out));
+}
+
+/**
+ * Adds a balanced perturbation to member 1 of a 2-member state: a smooth random streamfunction ψ′ (degrees 1–20, the
+ * same random coefficients as `perturbTwin`), its vorticity ζ′ = ∇²ψ′ and the geopotential of linear balance
+ * ∇²Φ′ = ∇·(f∇ψ′) (= k·∇×(f u_ψ), u_ψ = k×∇ψ′), scaled so that the height difference has area-rms `metres`.
+ * Unlike a height-only perturbation it does not radiate away as gravity waves in the first days.
+ */
+function perturbTwinBalanced(model: Planet['model'], twin: ReturnType<Planet['model']['replicate']>, metres: number): void {
+  const o = model.options;
+  const L = o.lmax, M = o.mmax, F = model.nFields;
+  const R = o.radius;
+  const sht = createSht({ kind: o.grid, nlat: o.nlat, nlon: o.nlon }, { lmax: L, mmax: M, norm: 'ortho', csphase: false });
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  const zeta = { re: new Float64Array(L * M), im: new Float64Array(L * M), shape: [L, M] };
+  model.entries.forEach((e) => {
+    if (e.l < 1 || e.l > 20 || e.l < e.m) return;
+    const re = rnd();
+    const im = e.m === 0 ? 0 : rnd();
+    const lap = -(e.l * (e.l + 1)) / (R * R);
+    zeta.re[e.l * M + e.m] = lap * re;
+    zeta.im[e.l * M + e.m] = lap * im;
+  });
+  const zero = { re: new Float64Array(L * M), im: new Float64Array(L * M), shape: [L, M] };
+  const wind = windFromVorticityDivergence(sht, zeta, zero, R).data; // u_ψ [2, nlat, nlon]
+  const P = o.nlat * o.nlon;
+  const lat = model.geometry.latitudes;
+  const flux = new Float64Array(2 * P);
+  for (let k = 0; k < o.nlat; k++) {
+    const f = 2 * o.omega * Math.sin(lat[k]);
+    for (let j = 0; j < o.nlon; j++) {
+      flux[k * o.nlon + j] = f * wind[k * o.nlon + j];
+      flux[P + k * o.nlon + j] = f * wind[P + k * o.nlon + j];
+    }
+  }
+  const curl = vorticityDivergenceSpectral(sht, { data: flux, shape: [2, o.nlat, o.nlon] }, R).vorticity;
+  const phi = { re: new Float64Array(L * M), im: new Float64Array(L * M) };
+  let power = 0;
+  for (let l = 1; l < L; l++)
+    for (let m = 0; m <= Math.min(l, M - 1); m++) {
+      const i = l * M + m;
+      const inv = -(R * R) / (l * (l + 1));
+      phi.re[i] = inv * curl.re[i];
+      phi.im[i] = m === 0 ? 0 : inv * curl.im[i];
+      power += (m === 0 ? 1 : 2) * (phi.re[i] ** 2 + phi.im[i] ** 2);
+    }
+  const scale = (metres * o.gravity * Math.sqrt(4 * Math.PI)) / Math.sqrt(power);
+  model.entries.forEach((e, n) => {
+    if (e.l < e.m) return;
+    const i = e.l * M + e.m;
+    twin.spec[((n * 2 + 0) * F + 0) * 2 + 1] += phi.re[i] * scale;
+    twin.spec[((n * 2 + 1) * F + 0) * 2 + 1] += phi.im[i] * scale;
+    twin.spec[((n * 2 + 0) * F + 1) * 2 + 1] += zeta.re[i] * scale;
+    twin.spec[((n * 2 + 1) * F + 1) * 2 + 1] += zeta.im[i] * scale;
+  });
 }
 
 /** Adds a smooth random height perturbation of area-rms `metres` (degrees 1–20) to member 1 of a 2-member state. */
@@ -188,7 +246,10 @@ async function twins(opts: Record<string, string>): Promise<void> {
   }
   if (opts.save) saveState(opts.save, model, s, t, cfg);
   const twin = model.replicate(s, 2);
-  perturbTwin(model, twin, 1);
+  const perturbation = opts.perturb ?? 'balanced';
+  if (perturbation === 'balanced') perturbTwinBalanced(model, twin, 1);
+  else if (perturbation === 'height') perturbTwin(model, twin, 1);
+  else throw new Error(`twins: perturb must be balanced or height, got ${perturbation}`);
   s = twin;
   const areas = cellAreas(model, 1);
   const errors: number[] = [];
@@ -254,7 +315,7 @@ async function twins(opts: Record<string, string>): Promise<void> {
   const tw = daily.slice(twinStart);
   const mean = (f: (d: (typeof daily)[number]) => number) => tw.reduce((a, d) => a + f(d), 0) / tw.length;
   console.log(JSON.stringify({
-    config: overrides, res: opts.res ?? 't42', from: opts.from ?? 'rest', spinupDays: spin, twinDays: days, startDayOfYear: (t / 86400 - days) % 365,
+    config: overrides, res: opts.res ?? 't42', perturb: perturbation, from: opts.from ?? 'rest', spinupDays: spin, twinDays: days, startDayOfYear: (t / 86400 - days) % 365,
     seconds: (Date.now() - started) / 1000,
     doublingDays: slope > 0 ? Math.LN2 / slope : null, growthFit: { fromDay: iMin / 4, toDay: end / 4, slopePerDay: slope },
     saturationDay: satIndex >= 0 ? satIndex / 4 : null, saturationLevel: level, sigmaClim: sigma, sigmaClimWithTrend: sigmaRaw, climDays: n,
@@ -351,7 +412,7 @@ async function ship(statePath: string, days: number): Promise<void> {
   t += days * 86400;
   const g = memberGrid(planet.model, await planet.model.grid(s), 0, 1);
   const ke = kineticEnergySplit(planet.model, g);
-  saveState(SHIPPED_STATE_PATH, planet.model, s, t, cfg, { provenance: `spun up from rest at T42 (scripts/validate-world.ts spinup), then ${days} days at the truth resolution from ${statePath}` }, true);
+  saveState(SHIPPED_STATE_PATH, planet.model, s, t, cfg, { provenance: `spun up with scripts/validate-world.ts spinup (the chain is in data/planet/PROVENANCE.md), then ${days} days at the truth resolution from ${statePath}` }, true);
   console.log(JSON.stringify({ shipped: SHIPPED_STATE_PATH, timeSeconds: t, ke: ke.total, eddyFraction: ke.eddy / ke.total }));
 }
 

@@ -49,31 +49,13 @@ export interface PlanetConfig {
    * `stirringLatitudeWidth` (degrees; 0 = uniform) centred on ±jetLatitude. It is a pure function of time and
    * `stirringSeed` (counter-based normals), so a run is reproducible whatever its chunking, and twin runs share it.
    * It enters as an offset S/r of the vorticity equilibrium (r the drag rate), i.e. as a tendency S.
-   * Optional: absent from DEFAULT_PLANET (so default configs serialise as before); when any is given, planetConfig
-   * fills the others from STIRRING_DEFAULTS.
    */
-  stirringRate?: number;
-  stirringMinDegree?: number;
-  stirringMaxDegree?: number;
-  stirringDays?: number;
-  stirringLatitudeWidth?: number;
-  stirringSeed?: number;
-}
-
-/** The stirring settings planetConfig fills in when any stirring key is given (stirringRate 0 = off). */
-export const STIRRING_DEFAULTS = {
-  stirringRate: 0,
-  stirringMinDegree: 8,
-  stirringMaxDegree: 16,
-  stirringDays: 2,
-  stirringLatitudeWidth: 20,
-  stirringSeed: 1,
-} as const;
-type Stirring = { -readonly [K in keyof typeof STIRRING_DEFAULTS]: number };
-
-/** A config's stirring settings, defaults filled in. */
-export function stirringOf(c: PlanetConfig): Stirring {
-  return { ...STIRRING_DEFAULTS, ...Object.fromEntries(Object.keys(STIRRING_DEFAULTS).filter((k) => c[k as keyof Stirring] !== undefined).map((k) => [k, c[k as keyof Stirring]])) };
+  stirringRate: number;
+  stirringMinDegree: number;
+  stirringMaxDegree: number;
+  stirringDays: number;
+  stirringLatitudeWidth: number;
+  stirringSeed: number;
 }
 
 export const DEFAULT_PLANET: PlanetConfig = {
@@ -88,11 +70,18 @@ export const DEFAULT_PLANET: PlanetConfig = {
   seasonalJetShift: 5,
   seasonalContrast: 0.3,
   relaxationDays: 15,
-  dragDays: 7,
+  dragDays: 20,
   tracerRelaxationDays: 4,
   hyperdiffusionHours: 3,
   hyperdiffusionOrder: 4,
   seed: 2000,
+  // transient stirring (session 4): what makes the planet chaotic (docs/validation.md, "The planet")
+  stirringRate: 8e-10,
+  stirringMinDegree: 8,
+  stirringMaxDegree: 16,
+  stirringDays: 0.5,
+  stirringLatitudeWidth: 20,
+  stirringSeed: 1,
 };
 
 /** Spacing of the stirring's AR(1) knots (s) and the first word of its Philox stream ids. */
@@ -108,8 +97,7 @@ export const FORECAST_GRID = { kind: 'legendre-gauss' as const, nlat: 64, nlon: 
 export function planetConfig(partial: Partial<PlanetConfig> & { truth?: Partial<PlanetConfig['truth']> } = {}): PlanetConfig {
   const c: PlanetConfig = { ...DEFAULT_PLANET, ...partial, truth: { ...DEFAULT_PLANET.truth, ...(partial.truth ?? {}) } };
   for (const k of Object.keys(partial))
-    if (!(k in DEFAULT_PLANET) && !(k in STIRRING_DEFAULTS)) throw new RangeError(`planet config: unknown key '${k}' (known: ${[...Object.keys(DEFAULT_PLANET), ...Object.keys(STIRRING_DEFAULTS)].join(', ')})`);
-  if (Object.keys(STIRRING_DEFAULTS).some((k) => (partial as Record<string, unknown>)[k] !== undefined)) Object.assign(c, stirringOf(c));
+    if (!(k in DEFAULT_PLANET)) throw new RangeError(`planet config: unknown key '${k}' (known: ${Object.keys(DEFAULT_PLANET).join(', ')})`);
   const pos = (name: string, v: unknown) => {
     if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new RangeError(`planet config: ${name} must be a positive number, got ${JSON.stringify(v)}`);
   };
@@ -125,7 +113,7 @@ export function planetConfig(partial: Partial<PlanetConfig> & { truth?: Partial<
   for (const k of ['meanDepth', 'heightContrast', 'jetLatitude', 'jetWidth', 'relaxationDays', 'dragDays', 'tracerRelaxationDays', 'hyperdiffusionHours', 'hyperdiffusionOrder'] as const) pos(k, c[k]);
   for (const k of ['orographyScale', 'seasonalJetShift', 'seasonalContrast', 'jetSpeed'] as const) nonneg(k, c[k]);
   if (!Number.isInteger(c.seed)) throw new RangeError(`planet config: seed must be an integer, got ${c.seed}`);
-  const st = stirringOf(c);
+  const st = c;
   nonneg('stirringRate', st.stirringRate);
   nonneg('stirringLatitudeWidth', st.stirringLatitudeWidth);
   pos('stirringDays', st.stirringDays);
@@ -167,7 +155,7 @@ export function equilibriumWind(c: PlanetConfig, latDeg: number, timeSeconds: nu
  * (Philox stream [STIR, i + 2³¹] under key(stirringSeed)); between knots it is linear in time. `cache` memoises ξ.
  */
 export function stirringState(config: PlanetConfig, timeSeconds: number, cache: Map<number, Float64Array> = new Map()): Float64Array {
-  const c = stirringOf(config);
+  const c = config;
   let pairs = 0;
   for (let l = c.stirringMinDegree; l <= c.stirringMaxDegree; l++) pairs += l + 1;
   const phi = Math.exp(-STIRRING_KNOT_SECONDS / (c.stirringDays * 86400));
@@ -275,7 +263,7 @@ export class Planet {
   private readonly stirringCache = new Map<number, Float64Array>();
   /** Stirring vorticity tendency at time t as [l, m] spectra of the model's truncation (s⁻²), envelope applied. */
   stirringSpectra(timeSeconds: number): { re: Float64Array; im: Float64Array } {
-    const c = { ...stirringOf(this.config), jetLatitude: this.config.jetLatitude };
+    const c = this.config;
     const o = this.model.options;
     const state = stirringState(this.config, timeSeconds, this.stirringCache);
     let sum = 0;
@@ -319,7 +307,7 @@ export class Planet {
       const vd = vorticityDivergenceSpectral(sht, { data: wind, shape: [2, o.nlat, o.nlon] }, o.radius);
       zetaEq = this.flatFromLM(vd.vorticity.re, vd.vorticity.im);
     }
-    if (stirringOf(this.config).stirringRate > 0) {
+    if (this.config.stirringRate > 0) {
       // tendency S enters as an equilibrium offset S/r of the vorticity relaxation at the drag rate r
       const st = this.stirringSpectra(timeSeconds);
       const r = 1 / (this.config.dragDays * 86400);

@@ -5,11 +5,14 @@ import assert from 'node:assert/strict';
 import { DEFAULT_PLANET, Planet, planetConfig, stirringState, STIRRING_KNOT_SECONDS } from '../../src/world/planet.ts';
 import { createSht } from '../../src/sphere/reference.ts';
 
-test('stirring options are off by default and bad values are refused with the field named', () => {
-  // absent from the defaults: default configs serialise exactly as before the option existed
-  assert.equal(DEFAULT_PLANET.stirringRate, undefined);
+test('stirring: on in the default planet, off with rate 0, bad values refused with the field named', () => {
+  // the default planet is the chaotic one of docs/validation.md: 8e-10 s⁻², degrees 8–16, τ = 0.5 d, ±20° envelopes
+  assert.equal(DEFAULT_PLANET.stirringRate, 8e-10);
+  assert.equal(DEFAULT_PLANET.stirringDays, 0.5);
   assert.equal(JSON.stringify(planetConfig()), JSON.stringify(DEFAULT_PLANET));
-  assert.equal(planetConfig({ stirringRate: 1e-10 }).stirringMaxDegree, 16); // the others filled in when one is given
+  const off = planetConfig({ stirringRate: 0 });
+  assert.equal(off.stirringRate, 0);
+  assert.equal(off.stirringMaxDegree, 16); // the others keep their defaults
   assert.doesNotThrow(() => planetConfig({ stirringRate: 1e-10, stirringMinDegree: 4, stirringMaxDegree: 42 }));
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ stirringRate: -1e-10 }, /stirringRate must be a number ≥ 0/],
@@ -62,7 +65,7 @@ test('stirring state: reproducible whatever the call order, linear between 6-h k
 test('the stirring adds a vorticity tendency of the configured rms, confined to the envelope around the jets', () => {
   const res = { nlat: 32, lmax: 22, dt: 900 };
   const rate = 2e-10;
-  const off = new Planet(planetConfig(), res, 1);
+  const off = new Planet(planetConfig({ stirringRate: 0 }), res, 1);
   const uniform = new Planet(planetConfig({ stirringRate: rate, stirringLatitudeWidth: 0 }), res, 1);
   const banded = new Planet(planetConfig({ stirringRate: rate, stirringLatitudeWidth: 15 }), res, 1);
   const o = off.model.options;
