@@ -44,9 +44,9 @@ for s in 1 2 3 4; do
   cp "$WORK/sfno-seed$s-k4/best.safetensors" "data/checkpoints/sfno-seed$s.safetensors"
   $MYRIAD calibrate --kind sfno --checkpoint "data/checkpoints/sfno-seed$s.safetensors" --truth "$WORK/truth.zarr" --inits "$INITS"
 done
-# the physics model: the planet's dynamics at T42 in float32 without the planet's random stirring (a forecast model cannot
-# know that forcing's future); dt 480 s (540 s blew up on day 6 of a stirred test run, 600 s on day 1)
-echo '{"format": "myriad-planet-model", "version": 1, "planet": {"dtype": "float32", "stirringRate": 0}, "dt": 480, "stepsPerCall": 15}' > data/checkpoints/planet-t42.json
+# the physics model: the planet's equations and forcings (seasonal cycle, orography, the stirring: a known function of
+# time and seed) at T42 in float32; dt 480 s (10-day runs from 9 states stable; 540 s blew up on day 6, 600 s on day 1)
+echo '{"format": "myriad-planet-model", "version": 1, "planet": {"dtype": "float32"}, "dt": 480, "stepsPerCall": 9}' > data/checkpoints/planet-t42.json
 $MYRIAD calibrate --kind planet --checkpoint data/checkpoints/planet-t42.json --truth "$WORK/truth.zarr" --inits "$INITS" --embed
 
 # 4. the demo's verifying truth: analyses for breeding (t0-12h, t0-6h, t0) and daily times to +10 days, two inits

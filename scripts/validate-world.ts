@@ -7,7 +7,7 @@
 //   npx tsx scripts/validate-world.ts twins [res=t42|t63] [from=STATE|rest] [spinup=DAYS] [days=DAYS] [clim=DAYS] [save=FILE] [perturb=balanced|height]
 //                                                                spin-up then twin runs 1 m apart: doubling time, saturation day
 //   (every command takes --config FILE: planet overrides, e.g. {"stirringRate":0} for the planet without stirring)
-//   npx tsx scripts/validate-world.ts analyse DIR [firstDay]     stationarity, eddy KE, jets, tracer extremes vs land
+//   npx tsx scripts/validate-world.ts analyse DIR [firstDay] [SVGDIR]  stationarity, eddy KE, jets, tracer extremes vs land (maps)
 //   npx tsx scripts/validate-world.ts ship DIR/state.safetensors [days]   run at the truth resolution, write data/planet/spun-up-state
 // res: "t42" (64×128, lmax 43, dt 400 s; default for these runs) or "truth" (the planet's default truth resolution).
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { Planet, planetConfig, type PlanetConfig } from '../src/world/planet.ts'
 import { memberGrid, kineticEnergySplit, cellAreas } from '../src/world/diagnostics.ts';
 import { loadState, saveState, stateForModel, SHIPPED_STATE_PATH } from '../src/world/truth.ts';
 import { createSht } from '../src/sphere/reference.ts';
+import { mapPlot } from '../src/report/svg.ts';
 import { vorticityDivergenceSpectral, windFromVorticityDivergence } from '../src/sphere/operators.ts';
 
 // `--config FILE` (anywhere): planet overrides over DEFAULT_PLANET, either a bare PlanetConfig object or a
@@ -326,7 +327,7 @@ async function twins(opts: Record<string, string>): Promise<void> {
   }));
 }
 
-function analyse(dir: string, firstDay: number): void {
+function analyse(dir: string, firstDay: number, svgDir?: string): void {
   const lines = readFileSync(join(dir, 'daily.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { day: number; ke: number; eddy: number; zonal: number; jetN: { u: number; lat: number }; jetS: { u: number; lat: number } });
   const use = lines.filter((l) => l.day > firstDay);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -398,6 +399,16 @@ function analyse(dir: string, firstDay: number): void {
     corrTracerP95AnomalyOrography: corr(p95, planet.orography),
   }));
   writeFileSync(join(dir, 'tracer_p95_anomaly.f32'), Buffer.from(Float32Array.from(p95).buffer));
+  if (svgDir) {
+    // maps for docs/validation.md: the tracer's 95th-percentile anomaly next to the land fraction and orography
+    mkdirSync(svgDir, { recursive: true });
+    const { latitudesDeg: lat2, longitudesDeg: lon2 } = planet.model.geometry;
+    const map = (file: string, title: string, values: ArrayLike<number>, units: string, colorMap: 'sequential' | 'diverging', min?: number, max?: number) =>
+      writeFileSync(join(svgDir, file), mapPlot({ title, lat: lat2, lon: lon2, values, units, colorMap, min, max, levels: 10 }));
+    map('planet-tracer-p95-anomaly.svg', `Tracer: 95th percentile minus mean (T42, days ${firstDay + 1}–${lines.length})`, p95, 'K', 'sequential', 0);
+    map('planet-land-fraction.svg', 'Land fraction', land, '1', 'sequential', 0, 1);
+    map('planet-orography.svg', 'Orography as the model sees it (×orographyScale)', planet.orography, 'm', 'sequential', 0);
+  }
 }
 
 /** Pads/truncates a saved state to the default truth resolution, runs `days` there and ships it (compact). */
@@ -428,7 +439,7 @@ else if (cmd === 'ship') await ship(args[0], Number(args[1] ?? 5));
 else if (cmd === 'spinup') await spinup(args[0], Number(args[1] ?? 400), args[2], args[3]);
 else if (cmd === 'chaos') await chaos(args[0], Number(args[1] ?? 30), args[2]);
 else if (cmd === 'twins') await twins(Object.fromEntries(args.map((a) => a.split('=') as [string, string])));
-else if (cmd === 'analyse') analyse(args[0], Number(args[1] ?? 60));
+else if (cmd === 'analyse') analyse(args[0], Number(args[1] ?? 60), args[2]);
 else {
   console.error('usage: npx tsx scripts/validate-world.ts williamson | spinup DIR [days] [t42|truth] | chaos STATE [days] [t42|truth] | analyse DIR [firstDay]');
   process.exit(2);
