@@ -16,9 +16,8 @@ import { runWilliamson2, runWilliamson5, runWilliamson6 } from '../src/world/wil
 import { Planet, planetConfig, type PlanetConfig } from '../src/world/planet.ts';
 import { memberGrid, kineticEnergySplit, cellAreas } from '../src/world/diagnostics.ts';
 import { loadState, saveState, stateForModel, SHIPPED_STATE_PATH } from '../src/world/truth.ts';
-import { createSht } from '../src/sphere/reference.ts';
 import { mapPlot } from '../src/report/svg.ts';
-import { vorticityDivergenceSpectral, windFromVorticityDivergence } from '../src/sphere/operators.ts';
+import { balancedPerturbation } from '../src/world/twins.ts';
 
 // `--config FILE` (anywhere): planet overrides over DEFAULT_PLANET, either a bare PlanetConfig object or a
 // `myriad world run` config holding one under "planet"
@@ -130,59 +129,18 @@ async function chaos(statePath: string, days: number, res?: string): Promise<voi
   console.log(JSON.stringify(out));
 }
 
-/**
- * Adds a balanced perturbation to member 1 of a 2-member state: a smooth random streamfunction ψ′ (degrees 1–20, the
- * same random coefficients as `perturbTwin`), its vorticity ζ′ = ∇²ψ′ and the geopotential of linear balance
- * ∇²Φ′ = ∇·(f∇ψ′) (= k·∇×(f u_ψ), u_ψ = k×∇ψ′), scaled so that the height difference has area-rms `metres`.
- * Unlike a height-only perturbation it does not radiate away as gravity waves in the first days.
- */
+/** Adds `balancedPerturbation` (src/world/twins.ts) of height rms `metres` to member 1 of a 2-member state. */
 function perturbTwinBalanced(model: Planet['model'], twin: ReturnType<Planet['model']['replicate']>, metres: number): void {
-  const o = model.options;
-  const L = o.lmax, M = o.mmax, F = model.nFields;
-  const R = o.radius;
-  const sht = createSht({ kind: o.grid, nlat: o.nlat, nlon: o.nlon }, { lmax: L, mmax: M, norm: 'ortho', csphase: false });
-  let seed = 12345;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
-  const zeta = { re: new Float64Array(L * M), im: new Float64Array(L * M), shape: [L, M] };
-  model.entries.forEach((e) => {
-    if (e.l < 1 || e.l > 20 || e.l < e.m) return;
-    const re = rnd();
-    const im = e.m === 0 ? 0 : rnd();
-    const lap = -(e.l * (e.l + 1)) / (R * R);
-    zeta.re[e.l * M + e.m] = lap * re;
-    zeta.im[e.l * M + e.m] = lap * im;
-  });
-  const zero = { re: new Float64Array(L * M), im: new Float64Array(L * M), shape: [L, M] };
-  const wind = windFromVorticityDivergence(sht, zeta, zero, R).data; // u_ψ [2, nlat, nlon]
-  const P = o.nlat * o.nlon;
-  const lat = model.geometry.latitudes;
-  const flux = new Float64Array(2 * P);
-  for (let k = 0; k < o.nlat; k++) {
-    const f = 2 * o.omega * Math.sin(lat[k]);
-    for (let j = 0; j < o.nlon; j++) {
-      flux[k * o.nlon + j] = f * wind[k * o.nlon + j];
-      flux[P + k * o.nlon + j] = f * wind[P + k * o.nlon + j];
-    }
-  }
-  const curl = vorticityDivergenceSpectral(sht, { data: flux, shape: [2, o.nlat, o.nlon] }, R).vorticity;
-  const phi = { re: new Float64Array(L * M), im: new Float64Array(L * M) };
-  let power = 0;
-  for (let l = 1; l < L; l++)
-    for (let m = 0; m <= Math.min(l, M - 1); m++) {
-      const i = l * M + m;
-      const inv = -(R * R) / (l * (l + 1));
-      phi.re[i] = inv * curl.re[i];
-      phi.im[i] = m === 0 ? 0 : inv * curl.im[i];
-      power += (m === 0 ? 1 : 2) * (phi.re[i] ** 2 + phi.im[i] ** 2);
-    }
-  const scale = (metres * o.gravity * Math.sqrt(4 * Math.PI)) / Math.sqrt(power);
+  const F = model.nFields;
+  const M = model.options.mmax;
+  const { phi, vorticity } = balancedPerturbation(model, metres);
   model.entries.forEach((e, n) => {
     if (e.l < e.m) return;
     const i = e.l * M + e.m;
-    twin.spec[((n * 2 + 0) * F + 0) * 2 + 1] += phi.re[i] * scale;
-    twin.spec[((n * 2 + 1) * F + 0) * 2 + 1] += phi.im[i] * scale;
-    twin.spec[((n * 2 + 0) * F + 1) * 2 + 1] += zeta.re[i] * scale;
-    twin.spec[((n * 2 + 1) * F + 1) * 2 + 1] += zeta.im[i] * scale;
+    twin.spec[((n * 2 + 0) * F + 0) * 2 + 1] += phi.re[i];
+    twin.spec[((n * 2 + 1) * F + 0) * 2 + 1] += phi.im[i];
+    twin.spec[((n * 2 + 0) * F + 1) * 2 + 1] += vorticity.re[i];
+    twin.spec[((n * 2 + 1) * F + 1) * 2 + 1] += vorticity.im[i];
   });
 }
 

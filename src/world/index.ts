@@ -25,3 +25,4 @@ export {
   type SavedState,
 } from './truth.ts';
 export { realInitialState, bilinearRegrid, type RealInitialOptions } from './initial.ts';
+export { balancedPerturbation, type BalancedPerturbation } from './twins.ts';

@@ -113,16 +113,15 @@ export function planetConfig(partial: Partial<PlanetConfig> & { truth?: Partial<
   for (const k of ['meanDepth', 'heightContrast', 'jetLatitude', 'jetWidth', 'relaxationDays', 'dragDays', 'tracerRelaxationDays', 'hyperdiffusionHours', 'hyperdiffusionOrder'] as const) pos(k, c[k]);
   for (const k of ['orographyScale', 'seasonalJetShift', 'seasonalContrast', 'jetSpeed'] as const) nonneg(k, c[k]);
   if (!Number.isInteger(c.seed)) throw new RangeError(`planet config: seed must be an integer, got ${c.seed}`);
-  const st = c;
-  nonneg('stirringRate', st.stirringRate);
-  nonneg('stirringLatitudeWidth', st.stirringLatitudeWidth);
-  pos('stirringDays', st.stirringDays);
+  nonneg('stirringRate', c.stirringRate);
+  nonneg('stirringLatitudeWidth', c.stirringLatitudeWidth);
+  pos('stirringDays', c.stirringDays);
   for (const k of ['stirringMinDegree', 'stirringMaxDegree'] as const)
-    if (!Number.isInteger(st[k]) || st[k] < 1 || st[k] >= FORECAST_GRID.lmax)
-      throw new RangeError(`planet config: ${k} must be an integer in [1, ${FORECAST_GRID.lmax - 1}] (resolved on the forecast grid), got ${JSON.stringify(st[k])}`);
-  if (st.stirringMinDegree > st.stirringMaxDegree)
-    throw new RangeError(`planet config: stirringMinDegree (${st.stirringMinDegree}) must not exceed stirringMaxDegree (${st.stirringMaxDegree})`);
-  if (!Number.isSafeInteger(st.stirringSeed) || st.stirringSeed < 0) throw new RangeError(`planet config: stirringSeed must be a non-negative integer, got ${JSON.stringify(st.stirringSeed)}`);
+    if (!Number.isInteger(c[k]) || c[k] < 1 || c[k] >= FORECAST_GRID.lmax)
+      throw new RangeError(`planet config: ${k} must be an integer in [1, ${FORECAST_GRID.lmax - 1}] (resolved on the forecast grid), got ${JSON.stringify(c[k])}`);
+  if (c.stirringMinDegree > c.stirringMaxDegree)
+    throw new RangeError(`planet config: stirringMinDegree (${c.stirringMinDegree}) must not exceed stirringMaxDegree (${c.stirringMaxDegree})`);
+  if (!Number.isSafeInteger(c.stirringSeed) || c.stirringSeed < 0) throw new RangeError(`planet config: stirringSeed must be a non-negative integer, got ${JSON.stringify(c.stirringSeed)}`);
   return c;
 }
 
