@@ -5,6 +5,8 @@ import { openNetcdf } from '../io/netcdf.ts';
 import { readLatLonField, type LatLonField } from '../io/cf.ts';
 import { createSht } from '../sphere/reference.ts';
 import { vorticityDivergenceSpectral, windFromVorticityDivergence } from '../sphere/operators.ts';
+import type { ComplexTensor } from '../sphere/grid.ts';
+import type { SphericalHarmonicTransform } from '../sphere/reference.ts';
 import type { ShallowWaterModel, SweState } from './swe.ts';
 
 export interface RealInitialOptions {
@@ -101,40 +103,62 @@ export async function realInitialState(model: ShallowWaterModel, path: string, o
   wind.set(u, 0);
   wind.set(v, P);
   const vd = vorticityDivergenceSpectral(sht, { data: wind, shape: [2, o.nlat, o.nlon] }, o.radius);
-  const zero = { re: new Float64Array(vd.vorticity.re.length), im: new Float64Array(vd.vorticity.re.length), shape: vd.vorticity.shape };
-  // the non-divergent wind of the vorticity, and the balance
-  const rot = windFromVorticityDivergence(sht, vd.vorticity, zero, o.radius).data;
-  const zeta = sht.inverse(vd.vorticity).data;
-  const flux = new Float64Array(2 * P);
-  const ke = new Float64Array(P);
-  for (let k = 0; k < o.nlat; k++) {
-    const f = 2 * o.omega * Math.sin(geo.latitudes[k]);
-    for (let j = 0; j < o.nlon; j++) {
-      const i = k * o.nlon + j;
-      flux[i] = rot[i] * (zeta[i] + f);
-      flux[P + i] = rot[P + i] * (zeta[i] + f);
-      ke[i] = 0.5 * (rot[i] ** 2 + rot[P + i] ** 2);
-    }
-  }
-  const A = vorticityDivergenceSpectral(sht, { data: flux, shape: [2, o.nlat, o.nlon] }, o.radius).vorticity; // curl part
-  const K = sht.forward({ data: ke, shape: [o.nlat, o.nlon] });
+  const balanced = balancedGeopotential(model, sht, vd.vorticity, 'nonlinear');
   const L = o.lmax;
   const M = o.mmax;
   const F = model.nFields;
   const re = new Float64Array(F * L * M);
   const im = new Float64Array(F * L * M);
   const meanPhi = o.gravity * (options.meanHeight ?? 5500);
+  re.set(balanced.re, 0);
+  im.set(balanced.im, 0);
   for (let l = 0; l < L; l++)
     for (let m = 0; m < M && m <= l; m++) {
-      const idx = l * M + m;
-      const invlap = l === 0 ? 0 : (-o.radius * o.radius) / (l * (l + 1));
-      re[idx] = invlap * A.re[idx] - K.re[idx];
-      im[idx] = invlap * A.im[idx] - K.im[idx];
-      re[L * M + idx] = vd.vorticity.re[idx];
-      im[L * M + idx] = vd.vorticity.im[idx];
+      re[L * M + l * M + m] = vd.vorticity.re[l * M + m];
+      im[L * M + l * M + m] = vd.vorticity.im[l * M + m];
     }
   re[0] += Math.sqrt(4 * Math.PI) * meanPhi;
   const state = model.stateFromLM(re, im, 1);
   const phi = sht.inverse({ re: re.slice(0, L * M), im: im.slice(0, L * M), shape: [L, M] }).data;
   return { state, wind: { u, v }, height: Float64Array.from(phi, (p) => p / o.gravity) };
+}
+
+/**
+ * Spectra [lmax, mmax] (l ≥ m filled) of the geopotential in balance with the non-divergent wind u_ψ of `vorticity`
+ * (the model's truncation, norm "ortho"): 'nonlinear' ∇²Φ = k·∇×((ζ + f)u_ψ) − ∇²|u_ψ|²/2 (∂δ/∂t = 0), 'linear'
+ * ∇²Φ = k·∇×(f u_ψ) = ∇·(f∇ψ). The l = 0 coefficient holds only the −|u_ψ|²/2 mean of the nonlinear form.
+ */
+export function balancedGeopotential(model: ShallowWaterModel, sht: SphericalHarmonicTransform, vorticity: ComplexTensor, balance: 'nonlinear' | 'linear'): { re: Float64Array; im: Float64Array } {
+  const o = model.options;
+  const L = o.lmax;
+  const M = o.mmax;
+  const P = o.nlat * o.nlon;
+  const zero = { re: new Float64Array(vorticity.re.length), im: new Float64Array(vorticity.re.length), shape: vorticity.shape };
+  const rot = windFromVorticityDivergence(sht, vorticity, zero, o.radius).data;
+  const nonlinear = balance === 'nonlinear';
+  const zeta = nonlinear ? sht.inverse(vorticity).data : null;
+  const flux = new Float64Array(2 * P);
+  const ke = nonlinear ? new Float64Array(P) : null;
+  for (let k = 0; k < o.nlat; k++) {
+    const f = 2 * o.omega * Math.sin(model.geometry.latitudes[k]);
+    for (let j = 0; j < o.nlon; j++) {
+      const i = k * o.nlon + j;
+      const a = zeta ? zeta[i] + f : f;
+      flux[i] = rot[i] * a;
+      flux[P + i] = rot[P + i] * a;
+      if (ke) ke[i] = 0.5 * (rot[i] ** 2 + rot[P + i] ** 2);
+    }
+  }
+  const A = vorticityDivergenceSpectral(sht, { data: flux, shape: [2, o.nlat, o.nlon] }, o.radius).vorticity; // curl part
+  const K = ke ? sht.forward({ data: ke, shape: [o.nlat, o.nlon] }) : null;
+  const re = new Float64Array(L * M);
+  const im = new Float64Array(L * M);
+  for (let l = 0; l < L; l++)
+    for (let m = 0; m < M && m <= l; m++) {
+      const idx = l * M + m;
+      const invlap = l === 0 ? 0 : (-o.radius * o.radius) / (l * (l + 1));
+      re[idx] = invlap * A.re[idx] - (K ? K.re[idx] : 0);
+      im[idx] = invlap * A.im[idx] - (K ? K.im[idx] : 0);
+    }
+  return { re, im };
 }

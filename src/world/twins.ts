@@ -1,8 +1,8 @@
 // Balanced twin perturbations for predictability (chaos) experiments: a smooth random streamfunction, its vorticity
 // and the geopotential of linear balance ∇²Φ′ = ∇·(f∇ψ′), scaled to a chosen area-rms height difference.
 import { createSht } from '../sphere/reference.ts';
-import { vorticityDivergenceSpectral, windFromVorticityDivergence } from '../sphere/operators.ts';
 import type { ShallowWaterModel } from './swe.ts';
+import { balancedGeopotential } from './initial.ts';
 
 /** [l, m] spectra (model truncation, norm "ortho", no Condon–Shortley phase) of a balanced perturbation. */
 export interface BalancedPerturbation {
@@ -36,27 +36,12 @@ export function balancedPerturbation(model: ShallowWaterModel, metres: number, o
     zeta.re[e.l * M + e.m] = lap * re;
     zeta.im[e.l * M + e.m] = lap * im;
   }
-  const zero = { re: new Float64Array(L * M), im: new Float64Array(L * M), shape: [L, M] };
-  const wind = windFromVorticityDivergence(sht, zeta, zero, R).data; // u_ψ [2, nlat, nlon]
-  const P = o.nlat * o.nlon;
-  const lat = model.geometry.latitudes;
-  const flux = new Float64Array(2 * P);
-  for (let k = 0; k < o.nlat; k++) {
-    const f = 2 * o.omega * Math.sin(lat[k]);
-    for (let j = 0; j < o.nlon; j++) {
-      flux[k * o.nlon + j] = f * wind[k * o.nlon + j];
-      flux[P + k * o.nlon + j] = f * wind[P + k * o.nlon + j];
-    }
-  }
-  const curl = vorticityDivergenceSpectral(sht, { data: flux, shape: [2, o.nlat, o.nlon] }, R).vorticity;
-  const phi = { re: new Float64Array(L * M), im: new Float64Array(L * M) };
+  const phi = balancedGeopotential(model, sht, zeta, 'linear');
   let power = 0;
   for (let l = 1; l < L; l++)
     for (let m = 0; m <= Math.min(l, M - 1); m++) {
       const i = l * M + m;
-      const inv = -(R * R) / (l * (l + 1));
-      phi.re[i] = inv * curl.re[i];
-      phi.im[i] = m === 0 ? 0 : inv * curl.im[i];
+      if (m === 0) phi.im[i] = 0;
       power += (m === 0 ? 1 : 2) * (phi.re[i] ** 2 + phi.im[i] ** 2);
     }
   // ortho norm: area-mean square = Σ (m > 0 doubled) |c|² / 4π
