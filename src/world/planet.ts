@@ -191,6 +191,34 @@ export function stirringState(config: PlanetConfig, timeSeconds: number, cache: 
   return out;
 }
 
+/**
+ * The stirring's vorticity tendency at time t before its latitude envelope, as [l, m] spectra (s⁻², orthonormal
+ * real-SHT convention, no Condon–Shortley phase) truncated to lmax × mmax: its grid mean square is stirringRate².
+ */
+export function stirringBandSpectra(config: PlanetConfig, timeSeconds: number, lmax: number, mmax: number, cache?: Map<number, Float64Array>): { re: Float64Array; im: Float64Array } {
+  const c = config;
+  const state = stirringState(c, timeSeconds, cache);
+  let sum = 0;
+  for (let l = c.stirringMinDegree; l <= c.stirringMaxDegree; l++) sum += 2 * l + 1;
+  const amp = c.stirringRate * Math.sqrt((4 * Math.PI) / (2 * sum)); // grid mean square = rate² (uniform envelope)
+  const re = new Float64Array(lmax * mmax);
+  const im = new Float64Array(lmax * mmax);
+  let q = 0;
+  for (let l = c.stirringMinDegree; l <= c.stirringMaxDegree; l++)
+    for (let m = 0; m <= l; m++, q++) {
+      if (l >= lmax || m >= mmax) continue;
+      re[l * mmax + m] = amp * state[2 * q];
+      im[l * mmax + m] = amp * state[2 * q + 1];
+    }
+  return { re, im };
+}
+
+/** The stirring's latitude envelope at latitude φ (degrees): Gaussians on ±jetLatitude, 1 everywhere when the width is 0. */
+export function stirringEnvelope(config: PlanetConfig, latDeg: number): number {
+  if (config.stirringLatitudeWidth === 0) return 1;
+  return Math.exp(-(((Math.abs(latDeg) - config.jetLatitude) / config.stirringLatitudeWidth) ** 2));
+}
+
 /** A planet at one resolution: the shallow-water model with the planet's physics and its forcing. */
 export class Planet {
   readonly config: PlanetConfig;
@@ -264,25 +292,13 @@ export class Planet {
   stirringSpectra(timeSeconds: number): { re: Float64Array; im: Float64Array } {
     const c = this.config;
     const o = this.model.options;
-    const state = stirringState(this.config, timeSeconds, this.stirringCache);
-    let sum = 0;
-    for (let l = c.stirringMinDegree; l <= c.stirringMaxDegree; l++) sum += 2 * l + 1;
-    const amp = c.stirringRate * Math.sqrt((4 * Math.PI) / (2 * sum)); // grid mean square = rate² (uniform envelope)
-    const re = new Float64Array(o.lmax * o.mmax);
-    const im = new Float64Array(o.lmax * o.mmax);
-    let q = 0;
-    for (let l = c.stirringMinDegree; l <= c.stirringMaxDegree; l++)
-      for (let m = 0; m <= l; m++, q++) {
-        if (l >= o.lmax || m >= o.mmax) continue;
-        re[l * o.mmax + m] = amp * state[2 * q];
-        im[l * o.mmax + m] = amp * state[2 * q + 1];
-      }
+    const { re, im } = stirringBandSpectra(c, timeSeconds, o.lmax, o.mmax, this.stirringCache);
     if (c.stirringLatitudeWidth === 0) return { re, im };
     const sht = this.sht();
     const g = sht.inverse({ re, im, shape: [o.lmax, o.mmax] });
     const lat = this.model.geometry.latitudesDeg;
     for (let k = 0; k < o.nlat; k++) {
-      const e = Math.exp(-(((Math.abs(lat[k]) - c.jetLatitude) / c.stirringLatitudeWidth) ** 2));
+      const e = stirringEnvelope(c, lat[k]);
       for (let j = 0; j < o.nlon; j++) g.data[k * o.nlon + j] *= e;
     }
     const f = sht.forward(g);
