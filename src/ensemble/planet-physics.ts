@@ -6,7 +6,7 @@ import { Graph, compile, type Executable } from '../engine/index.ts';
 import type { Grid } from '../sphere/grid.ts';
 import { analysis, toInternal, vectorAnalysis } from '../sphere/sht.ts';
 import { FORECAST_GRID, Planet, planetConfig, type PlanetConfig } from '../world/planet.ts';
-import type { SweState } from '../world/swe.ts';
+import { SWE_SCHEMES, type SweScheme, type SweState } from '../world/swe.ts';
 import type { ForecastModel, Hours } from './model.ts';
 import { noleapHoursFromHours } from './planet-calendar.ts';
 
@@ -26,6 +26,8 @@ export interface PlanetCheckpoint {
   dt: number;
   /** steps per engine call (the forcing equilibrium is evaluated once per call, at its middle, as Planet.advance does) */
   stepsPerCall: number;
+  /** time scheme (world/swe.ts): 'ab3' (explicit, the default) or 'ab3-cn' (semi-implicit gravity waves, longer dt) */
+  scheme?: SweScheme;
   /** per-channel 48-h RMSE; absent when the calibration lives in `<file>.calibration.json` */
   rmse48h?: Record<string, number>;
   /** free-form record of how rmse48h was measured */
@@ -47,7 +49,7 @@ export function readPlanetCheckpoint(file: string): PlanetCheckpoint {
   const j = json as Record<string, unknown>;
   if (j.format !== PLANET_MODEL_FORMAT) throw new Error(`checkpoint ${file}: format is ${JSON.stringify(j.format)}, expected "${PLANET_MODEL_FORMAT}"`);
   if (j.version !== 1) throw new Error(`checkpoint ${file}: version ${JSON.stringify(j.version)} is not supported (expected 1)`);
-  const known = ['format', 'version', 'planet', 'dt', 'stepsPerCall', 'rmse48h', 'calibration'];
+  const known = ['format', 'version', 'planet', 'dt', 'stepsPerCall', 'scheme', 'rmse48h', 'calibration'];
   for (const k of Object.keys(j)) if (!known.includes(k)) throw new Error(`checkpoint ${file}: unknown field '${k}' (known: ${known.join(', ')})`);
   const planet = (j.planet ?? {}) as Partial<PlanetConfig>;
   if (typeof planet !== 'object' || Array.isArray(planet)) throw new Error(`checkpoint ${file}: planet must be an object of PlanetConfig overrides, got ${JSON.stringify(j.planet)}`);
@@ -55,6 +57,8 @@ export function readPlanetCheckpoint(file: string): PlanetCheckpoint {
   if (!(typeof dt === 'number' && dt > 0 && Number.isInteger(21600 / dt))) throw new Error(`checkpoint ${file}: dt must be a number of seconds dividing 6 hours (21600 s), got ${JSON.stringify(j.dt)}`);
   const stepsPerCall = j.stepsPerCall ?? PLANET_CHECKPOINT_DEFAULTS.stepsPerCall;
   if (!(Number.isInteger(stepsPerCall) && (stepsPerCall as number) >= 1)) throw new Error(`checkpoint ${file}: stepsPerCall must be a positive integer, got ${JSON.stringify(j.stepsPerCall)}`);
+  if (j.scheme !== undefined && !(SWE_SCHEMES as readonly unknown[]).includes(j.scheme))
+    throw new Error(`checkpoint ${file}: scheme must be one of ${SWE_SCHEMES.map((x) => `"${x}"`).join(', ')}, got ${JSON.stringify(j.scheme)}`);
   try {
     planetConfig(planet);
   } catch (err) {
@@ -62,7 +66,8 @@ export function readPlanetCheckpoint(file: string): PlanetCheckpoint {
   }
   let rmse48h: Record<string, number> | undefined;
   if (j.rmse48h !== undefined) rmse48h = checkRmse(j.rmse48h, PLANET_CHANNELS, `checkpoint ${file}: rmse48h`);
-  return { format: PLANET_MODEL_FORMAT, version: 1, planet, dt: dt as number, stepsPerCall: stepsPerCall as number, rmse48h, calibration: j.calibration as Record<string, unknown> | undefined };
+  const scheme = j.scheme as SweScheme | undefined;
+  return { format: PLANET_MODEL_FORMAT, version: 1, planet, dt: dt as number, stepsPerCall: stepsPerCall as number, ...(scheme ? { scheme } : {}), rmse48h, calibration: j.calibration as Record<string, unknown> | undefined };
 }
 
 /** Checks a {channel: rmse} object: every channel present with a positive finite value. */
@@ -80,6 +85,10 @@ export interface PlanetModelOptions {
   planet?: Partial<PlanetConfig>;
   dt?: number;
   stepsPerCall?: number;
+  /** time scheme: 'ab3' (default) or 'ab3-cn' (world/swe.ts) */
+  scheme?: SweScheme;
+  /** reference depth H̄ (m) of 'ab3-cn'; default world/planet.ts's REFERENCE_DEPTH_FACTOR × meanDepth */
+  referenceDepth?: number;
   /** per channel, in PLANET_CHANNELS order (NaN when uncalibrated) */
   rmse48h?: ArrayLike<number>;
   name?: string;
@@ -102,6 +111,7 @@ export class PlanetForecastModel implements ForecastModel {
   readonly config: PlanetConfig;
   readonly dt: number;
   readonly stepsPerCall: number;
+  readonly scheme: SweScheme;
   private readonly toSpectra = new Map<number, Promise<Executable>>();
 
   constructor(options: PlanetModelOptions = {}) {
@@ -110,7 +120,9 @@ export class PlanetForecastModel implements ForecastModel {
     if (!(this.dt > 0 && Number.isInteger((STEP_HOURS * 3600) / this.dt))) throw new RangeError(`planet model: dt must divide 6 hours (21600 s), got ${this.dt}`);
     this.stepsPerCall = options.stepsPerCall ?? PLANET_CHECKPOINT_DEFAULTS.stepsPerCall;
     if (!(Number.isInteger(this.stepsPerCall) && this.stepsPerCall >= 1)) throw new RangeError(`planet model: stepsPerCall must be a positive integer, got ${this.stepsPerCall}`);
-    this.planet = new Planet(this.config, { nlat: FORECAST_GRID.nlat, lmax: FORECAST_GRID.lmax, dt: this.dt }, options.threads);
+    this.scheme = options.scheme ?? 'ab3';
+    if (!SWE_SCHEMES.includes(this.scheme)) throw new RangeError(`planet model: scheme must be one of ${SWE_SCHEMES.join(', ')}, got ${JSON.stringify(options.scheme)}`);
+    this.planet = new Planet(this.config, { nlat: FORECAST_GRID.nlat, lmax: FORECAST_GRID.lmax, dt: this.dt, scheme: this.scheme, referenceDepth: options.referenceDepth }, options.threads);
     this.name = options.name ?? 'planet';
     this.rmse48h = options.rmse48h ? Float64Array.from(options.rmse48h) : new Float64Array(PLANET_CHANNELS.length).fill(NaN);
     if (this.rmse48h.length !== PLANET_CHANNELS.length) throw new RangeError(`planet model rmse48h: expected ${PLANET_CHANNELS.length} values, got ${this.rmse48h.length}`);

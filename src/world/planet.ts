@@ -2,7 +2,7 @@
 // jet-forming equilibrium, Rayleigh drag, hyperdiffusion and a passive temperature-like tracer relaxed towards the real
 // near-surface temperature climatology. Truth runs at a high resolution; its spectra are truncated to T42 and
 // synthesised on the 64×128 Gauss forecast grid.
-import { ShallowWaterModel, type SweState, type SweFloat } from './swe.ts';
+import { ShallowWaterModel, SWE_CONSTANTS, type SweState, type SweFloat, type SweScheme } from './swe.ts';
 import { spectraFromGrid } from './cases.ts';
 import { earthFieldOnGrid, loadEarthFields, type EarthFields } from './earth.ts';
 import { keyFromSeed, normalFill } from '../engine/random.ts';
@@ -219,6 +219,24 @@ export function stirringEnvelope(config: PlanetConfig, latDeg: number): number {
   return Math.exp(-(((Math.abs(latDeg) - config.jetLatitude) / config.stirringLatitudeWidth) ** 2));
 }
 
+/**
+ * Reference depth of the semi-implicit scheme ('ab3-cn') by default, as a multiple of the mean depth: the gravity-wave
+ * terms are implicit about Φ̄ = g·H̄ and the scheme is stable while the depth stays below H̄; the T42 planet's depth
+ * reaches 1.5× its mean (3011 m in the s4 truth, 2000-05-31 to 2001-01-11).
+ */
+export const REFERENCE_DEPTH_FACTOR = 1.5;
+
+/** A planet's time stepping at one resolution: Gauss nlat × 2·nlat, truncation lmax, dt (s), the shallow-water scheme. */
+export interface PlanetResolution {
+  nlat: number;
+  lmax: number;
+  dt: number;
+  /** 'ab3' (default) or semi-implicit 'ab3-cn' (swe.ts) */
+  scheme?: SweScheme;
+  /** H̄ (m) of 'ab3-cn'; default REFERENCE_DEPTH_FACTOR × meanDepth */
+  referenceDepth?: number;
+}
+
 /** A planet at one resolution: the shallow-water model with the planet's physics and its forcing. */
 export class Planet {
   readonly config: PlanetConfig;
@@ -229,7 +247,7 @@ export class Planet {
   private readonly tracerSpectra: { mean: SweFloat; cos: SweFloat; sin: SweFloat };
   private readonly phisSpectra: { re: Float64Array; im: Float64Array };
 
-  constructor(config: PlanetConfig, resolution: { nlat: number; lmax: number; dt: number } = config.truth, threads?: number) {
+  constructor(config: PlanetConfig, resolution: PlanetResolution = config.truth, threads?: number) {
     this.config = config;
     this.earth = loadEarthFields();
     const grid = { kind: 'legendre-gauss' as const, nlat: resolution.nlat, nlon: 2 * resolution.nlat };
@@ -237,6 +255,7 @@ export class Planet {
     this.orography = Float64Array.from(oro, (h) => Math.max(0, h) * config.orographyScale);
     this.landFraction = Float64Array.from(earthFieldOnGrid(this.earth, 'land_fraction', grid, resolution.lmax), (x) => Math.min(1, Math.max(0, x)));
     const day = 86400;
+    const referenceDepth = resolution.referenceDepth ?? (resolution.scheme === 'ab3-cn' ? REFERENCE_DEPTH_FACTOR * config.meanDepth : undefined);
     this.model = new ShallowWaterModel(
       {
         nlat: grid.nlat,
@@ -245,6 +264,8 @@ export class Planet {
         lmax: resolution.lmax,
         dt: resolution.dt,
         dtype: config.dtype,
+        scheme: resolution.scheme,
+        referenceGeopotential: referenceDepth === undefined ? undefined : SWE_CONSTANTS.gravity * referenceDepth,
         orography: this.orography.some((h) => h > 0) ? this.orography : undefined,
         tracer: true,
         hyperdiffusion: { efoldingTime: config.hyperdiffusionHours * 3600, order: config.hyperdiffusionOrder, fields: ['vorticity', 'divergence', 'tracer'] },

@@ -1,6 +1,7 @@
 // Shallow-water dynamics on the sphere by the spectral transform method, as engine graphs (float32/float64),
 // batched over ensemble members: torch-harmonics' ShallowWaterSolver (Φ, ζ, δ; AB3 with its start-up; hyperdiffusion)
-// plus optional orography, an advected tracer and linear relaxation/drag forcing for the planet.
+// plus optional orography, an advected tracer and linear relaxation/drag forcing for the planet; optionally semi-implicit
+// (scheme 'ab3-cn': AB3 for the nonlinear terms, Crank–Nicolson for the linear gravity-wave terms about a reference Φ̄).
 //
 // State layout ("flat spectra"): one array [N (coefficients), 2 (re, im), F (fields), B (members)], where the N
 // coefficients are the plan's degree-major blocks [g, nl, 2·Bf] laid end to end (block by block, order by order,
@@ -43,6 +44,15 @@ export interface SweOptions {
    * call (`step(…, { equilibrium })`), zero when omitted. Use it for Newtonian relaxation and Rayleigh drag.
    */
   relaxationRates?: Partial<Record<SweField, number>>;
+  /**
+   * Time scheme: 'ab3' (default) Adams–Bashforth 3 for the whole tendency; 'ab3-cn' semi-implicit: the linear
+   * gravity-wave terms about a resting layer of geopotential depth Φ̄ (∂Φ/∂t ⊃ −Φ̄δ, ∂δ/∂t ⊃ −∇²Φ) by the trapezoidal
+   * rule (Crank–Nicolson), the rest (advection, Coriolis, the deviation of the depth from Φ̄, forcing) by AB3 with its
+   * start-up. Stable for gravity waves at any dt where the layer's depth geopotential Φ − Φ_s stays ≤ Φ̄.
+   */
+  scheme?: SweScheme;
+  /** Φ̄ (m²/s²) of 'ab3-cn': the reference depth geopotential g·H̄ (required there; choose it ≥ the layer's deepest Φ − Φ_s) */
+  referenceGeopotential?: number;
   /** orders per Legendre block (the sphere layer's groupSize; fewer, larger GEMMs); default 8 */
   groupSize?: number;
   /** longitude transform of the SHTs (the sphere layer's `dft`); default 'direct' (keeps orders of one parity adjacent) */
@@ -51,12 +61,18 @@ export interface SweOptions {
 
 export type SweField = 'phi' | 'vorticity' | 'divergence' | 'tracer';
 
+export const SWE_SCHEMES = ['ab3', 'ab3-cn'] as const;
+export type SweScheme = (typeof SWE_SCHEMES)[number];
+
 /** A batch of model states plus the Adams–Bashforth history (tendencies of the last two steps). */
 export interface SweState {
   /** flat spectra [N, 2, F, B] */
   spec: SweFloat;
   members: number;
-  /** f_{n−1}, f_{n−2} (same layout) once at least that many steps have been taken since the start */
+  /**
+   * f_{n−1}, f_{n−2} (same layout) once at least that many steps have been taken since the start: the whole tendency
+   * with scheme 'ab3', its nonlinear part N = f − L·S with 'ab3-cn'
+   */
   history: { h1: SweFloat; h2: SweFloat; steps: number };
 }
 
@@ -74,8 +90,10 @@ function checkPositive(name: string, v: number): void {
 
 /** A configured shallow-water model: plan, constants and compiled step graphs per (members, steps per call). */
 export class ShallowWaterModel {
-  readonly options: Required<Omit<SweOptions, 'orography' | 'relaxationRates' | 'hyperdiffusion' | 'groupSize' | 'dft'>> & {
+  readonly options: Required<Omit<SweOptions, 'orography' | 'relaxationRates' | 'hyperdiffusion' | 'groupSize' | 'dft' | 'referenceGeopotential'>> & {
     orography?: Float64Array;
+    /** Φ̄ of scheme 'ab3-cn' (m²/s²); undefined with 'ab3' */
+    referenceGeopotential?: number;
     relaxationRates: Partial<Record<SweField, number>>;
     hyperdiffusion: { efoldingTime: number; order: number; fields: SweField[] };
   };
@@ -99,6 +117,14 @@ export class ShallowWaterModel {
     const hd = { efoldingTime: o.hyperdiffusion?.efoldingTime ?? 7200, order: o.hyperdiffusion?.order ?? 4, fields: o.hyperdiffusion?.fields ?? (['vorticity', 'divergence'] as SweField[]) };
     checkPositive('hyperdiffusion.efoldingTime', hd.efoldingTime);
     checkPositive('hyperdiffusion.order', hd.order);
+    const scheme = o.scheme ?? 'ab3';
+    if (!(SWE_SCHEMES as readonly unknown[]).includes(scheme)) throw new RangeError(`shallow water: scheme must be one of ${SWE_SCHEMES.map((x) => `'${x}'`).join(', ')}, got ${JSON.stringify(o.scheme)}`);
+    if (scheme === 'ab3-cn') {
+      if (o.referenceGeopotential === undefined) throw new RangeError(`shallow water: scheme 'ab3-cn' needs referenceGeopotential (Φ̄ = g·H̄, m²/s², at least the layer's deepest Φ − Φ_s)`);
+      checkPositive('referenceGeopotential', o.referenceGeopotential);
+    } else if (o.referenceGeopotential !== undefined) {
+      throw new RangeError(`shallow water: referenceGeopotential (${o.referenceGeopotential}) is only used by scheme 'ab3-cn', but the scheme is '${scheme}'`);
+    }
     this.options = {
       nlat: o.nlat,
       nlon: o.nlon,
@@ -114,6 +140,8 @@ export class ShallowWaterModel {
       orography: o.orography,
       tracer: o.tracer ?? false,
       relaxationRates: { ...(o.relaxationRates ?? {}) },
+      scheme,
+      referenceGeopotential: o.referenceGeopotential,
     };
     checkPositive('radius', this.options.radius);
     checkPositive('gravity', this.options.gravity);
@@ -347,7 +375,8 @@ export class ShallowWaterModel {
     const N = this.nCoefficients;
     const B = members;
     const dt: DType = this.dtype;
-    const g = new Graph(`swe-${this.options.nlat}x${this.options.nlon}-l${this.options.lmax}-b${B}-k${steps}`);
+    const cn = this.options.scheme === 'ab3-cn';
+    const g = new Graph(`swe-${this.options.nlat}x${this.options.nlon}-l${this.options.lmax}-b${B}-k${steps}${cn ? '-cn' : ''}`);
     const shape = [N, 2, F, B];
     let S = g.input('state', dt, shape);
     let h1 = g.input('h1', dt, shape);
@@ -358,11 +387,14 @@ export class ShallowWaterModel {
     const hdData = new Float64Array(N * F);
     this.entries.forEach((e, n) => this.fields.forEach((f, fi) => (hdData[n * F + fi] = hdFields.includes(f) ? this.hyperdiffusionFactor(e.l) : 1)));
     const hd = this.constTensor(g, hdData, [N, 1, F, 1]);
+    const implicit = cn ? this.crankNicolson(g) : null;
     for (let k = 0; k < steps; k++) {
-      const fn = this.tendency(g, S, B, eq);
+      let fn = this.tendency(g, S, B, eq);
+      if (implicit) fn = implicit.nonlinear(fn, S);
       const c = (i: number) => g.reshape(g.slice(coef, [k, i], [k + 1, i + 1], [0, 1]), []);
       const update = g.add(g.add(g.mul(fn, c(0)), g.mul(h1, c(1))), g.mul(h2, c(2)));
-      S = g.mul(g.add(S, g.mul(update, this.options.dt)), hd);
+      const explicit = g.add(S, g.mul(update, this.options.dt));
+      S = g.mul(implicit ? implicit.solve(explicit, S) : explicit, hd);
       h2 = h1;
       h1 = fn;
     }
@@ -370,6 +402,46 @@ export class ShallowWaterModel {
     g.output('h1_out', h1);
     g.output('h2_out', h2);
     return g;
+  }
+
+  /**
+   * The Crank–Nicolson part of scheme 'ab3-cn', per coefficient of degree l (λ = l(l+1)/R², Φ̄ the reference, a = dt/2).
+   * Linear operator L: (∂Φ/∂t, ∂δ/∂t) = (−Φ̄δ, λΦ) (the continuity flux Φ̄·u and the pressure gradient −∇²Φ; Φ_s is
+   * constant in time, so the full Φ in λΦ is the depth's pressure gradient plus a constant the trapezoid integrates
+   * exactly). `nonlinear(f, S)` = f − L·S, the AB3 part. `solve(X, S)`, X = S + dt·(AB3 of N): the (Φ, δ) at n+1 of
+   *   Φ' = X_Φ − a·Φ̄·(δ_n + δ'),  δ' = X_δ + a·λ·(Φ_n + Φ'),
+   * i.e. with E_Φ = X_Φ − aΦ̄δ_n, E_δ = X_δ + aλΦ_n and D = 1 + a²Φ̄λ: Φ' = (E_Φ − aΦ̄E_δ)/D, δ' = (E_δ + aλE_Φ)/D.
+   * ζ and the tracer are X's.
+   */
+  private crankNicolson(g: Graph): { nonlinear: (f: Tensor, S: Tensor) => Tensor; solve: (X: Tensor, S: Tensor) => Tensor } {
+    const { radius: R, dt } = this.options;
+    const phiBar = this.options.referenceGeopotential!;
+    const N = this.nCoefficients;
+    const F = this.nFields;
+    const a = dt / 2;
+    const lambda = (l: number) => (l * (l + 1)) / (R * R);
+    const k = (value: (l: number) => number) => this.constTensor(g, this.perCoefficient(value), [N, 1, 1, 1]);
+    const lam = k(lambda);
+    const lamA = k((l) => a * lambda(l));
+    const inv = k((l) => 1 / (1 + a * a * phiBar * lambda(l)));
+    const phiCoupling = k((l) => (-a * phiBar) / (1 + a * a * phiBar * lambda(l)));
+    const deltaCoupling = k((l) => (a * lambda(l)) / (1 + a * a * phiBar * lambda(l)));
+    const field = (t: Tensor, i: number) => g.slice(t, [i], [i + 1], [2]);
+    const rest = (t: Tensor) => (F > 3 ? [field(t, 1), ...Array.from({ length: F - 3 }, (_, i) => field(t, 3 + i))] : [field(t, 1)]);
+    const assemble = (phi: Tensor, delta: Tensor, t: Tensor) => {
+      const [zeta, ...after] = rest(t);
+      return g.concat([phi, zeta, delta, ...after], 2);
+    };
+    return {
+      nonlinear: (f, S) => assemble(g.add(field(f, 0), g.mul(field(S, 2), phiBar)), g.sub(field(f, 2), g.mul(field(S, 0), lam)), f),
+      solve: (X, S) => {
+        const ePhi = g.sub(field(X, 0), g.mul(field(S, 2), a * phiBar));
+        const eDelta = g.add(field(X, 2), g.mul(field(S, 0), lamA));
+        const phi = g.add(g.mul(ePhi, inv), g.mul(eDelta, phiCoupling));
+        const delta = g.add(g.mul(eDelta, inv), g.mul(ePhi, deltaCoupling));
+        return assemble(phi, delta, X);
+      },
+    };
   }
 
   private executable(key: string, build: () => Graph): Promise<Executable> {
