@@ -91,32 +91,38 @@ export async function inferenceLine(name: string, config: SfnoConfig, batch: num
 
 /**
  * Several steps per session call with the state kept in the graph in the internal layout (how an ensemble runs):
- * `steps` forecast steps of `batch` members, statics and season shared by the members.
+ * `steps` forecast steps of `batch` members, statics, season and forcings shared by the members.
  */
 export async function rolloutLine(name: string, config: SfnoConfig, batch: number, steps: number, threads: number, gemm: number, options: SfnoBuildOptions = {}, spinning = true): Promise<object> {
   const model = new Sfno(config, options);
   const nProg = config.outChans;
   const nStat = config.inChans - nProg >= 2 ? 2 : 0;
-  const nTime = config.inChans - nProg - nStat;
+  const nForcing = config.inChans - nProg - nStat === 4 ? 2 : 0;
+  const nTime = config.inChans - nProg - nStat - nForcing;
   const layout: ChannelLayout = {
     prognostic: Array.from({ length: nProg }, (_, i) => `p${i}`),
     statics: Array.from({ length: nStat }, (_, i) => `s${i}`),
     timeFeatures: nTime === 2 ? ['season_sin', 'season_cos'] : [],
     residual: true,
     stepHours: 6,
+    ...(nForcing ? { forcings: ['stirring_start', 'stirring_end'] } : {}),
   };
-  if (nTime !== 0 && nTime !== 2) throw new Error(`rollout bench: cannot map ${config.inChans} inputs to prognostic/static/season channels`);
+  if (nTime !== 0 && nTime !== 2) throw new Error(`rollout bench: cannot map ${config.inChans} inputs to prognostic/static/season/forcing channels`);
   const [nlat, nlon] = config.imgSize;
   const g = new Graph(`sfno_bench_rollout_${name}`);
   const p = constantParameters(g, config, initSfnoParameters(config, 1));
   const x = g.input('x', 'float32', ['N', nProg, nlat, nlon]);
   const statics = g.constant(Float32Array.from({ length: nlon * nStat * nlat }, (_, i) => Math.cos(i)), [nlon, nStat, nlat]);
   const season = g.constant(Float32Array.from({ length: steps * 2 }, (_, i) => Math.sin(i)), [steps, 2]);
-  const states = rolloutInternal(g, model, layout, p, model.toInternal(g, x), statics, season, steps);
+  // the forcing is an input, as in the Forecaster (a constant could be folded into the encoder)
+  const forcing = nForcing ? g.input('forcing', 'float32', [nlon, steps + 1, nlat]) : null;
+  const states = rolloutInternal(g, model, layout, p, model.toInternal(g, x), statics, season, steps, forcing);
   g.output('y', model.fromInternal(g, states[steps - 1]));
   const exe = await compile(g, { threads, spinning });
   const data = Float32Array.from({ length: batch * nProg * nlat * nlon }, (_, i) => 0.1 * Math.sin(0.01 * i));
-  const s = await timeIt(() => exe.run({ x: { data, shape: [batch, nProg, nlat, nlon] } }), 2, 3);
+  const feeds: Record<string, { data: Float32Array; shape: number[] }> = { x: { data, shape: [batch, nProg, nlat, nlon] } };
+  if (nForcing) feeds.forcing = { data: Float32Array.from({ length: nlon * (steps + 1) * nlat }, (_, i) => Math.sin(0.37 * i)), shape: [nlon, steps + 1, nlat] };
+  const s = await timeIt(() => exe.run(feeds), 2, 3);
   const flops = matmulFlops(g, batch);
   return {
     suite: 'sfno',

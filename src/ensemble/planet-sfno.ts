@@ -1,11 +1,12 @@
 // A shipped SFNO checkpoint as a ForecastModel ("sfno" kind): the models layer's Forecaster (one session, symbolic
 // batch) stepping the checkpoint's prognostic channels, with the static inputs and the 48-h RMSE from the checkpoint's
-// calibration file and the season feature from each step's valid time (noleap day of year).
+// calibration file, the season feature from each step's valid time (noleap day of year) and, for checkpoints that
+// take them, the planet's stirring at the step boundaries (the planet's noleap clock).
 import { type Checkpoint, loadCheckpoint } from '../models/checkpoint.ts';
 import { Forecaster } from '../models/forecaster.ts';
 import type { Grid } from '../sphere/grid.ts';
 import type { ForecastModel, Hours } from './model.ts';
-import { noleapDayOfYear } from './planet-calendar.ts';
+import { noleapDayOfYear, noleapHoursFromHours } from './planet-calendar.ts';
 import { calibrationPath, decodeStatics, readCalibration } from './planet-calibration.ts';
 
 export interface SfnoModelOptions {
@@ -84,12 +85,17 @@ export class SfnoForecastModel implements ForecastModel {
       const pair = new Float32Array(2 * n);
       pair.set(state);
       pair.set(state, n);
-      const out = await forecaster.run(pair, 2, noleapDayOfYear(time));
+      const out = await forecaster.run(pair, 2, noleapDayOfYear(time), planetHours(time));
       return out[steps - 1].slice(0, n);
     }
-    const out = await forecaster.run(state, batch, noleapDayOfYear(time));
+    const out = await forecaster.run(state, batch, noleapDayOfYear(time), planetHours(time));
     return out[steps - 1];
   }
+}
+
+/** The planet's clock (noleap hours since 2000-01-01) of an ensemble time: the forcing inputs' time; 29 February counts as the 28th. */
+function planetHours(time: Hours): number {
+  return noleapHoursFromHours(time, { leapDay: 'previous' });
 }
 
 /** What the sfno kind reads before any work: the checkpoint and its calibration (rmse48h, statics). */

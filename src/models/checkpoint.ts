@@ -1,6 +1,7 @@
 // SFNO checkpoints as safetensors: weights under PyTorch's state_dict names plus `__metadata__` (architecture,
 // channel names, normalisation statistics, training seed and step), validated on load with errors naming the problem.
 import { type NamedTensor, SafetensorsError, loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
+import { ForcingError, STIRRING_FORCINGS, type StirringSpec, validateStirringSpec } from './forcing.ts';
 import { type SfnoConfig, SfnoConfigError, resolveSfnoConfig, sfnoParameterShapes } from './sfno.ts';
 
 export const CHECKPOINT_FORMAT = 'myriad-sfno';
@@ -31,6 +32,18 @@ export interface ChannelLayout {
   residualScale?: number[];
   /** hours per model step */
   stepHours: number;
+  /**
+   * forcing channels appended after the time features, the same for every member (forcing.ts: the planet's stirring
+   * at the start and end of the step); absent: none (older checkpoints)
+   */
+  forcings?: string[];
+  /** the planet's stirring settings the forcing channels are computed from (required with forcings) */
+  stirring?: StirringSpec;
+}
+
+/** The network's input channels in order: prognostic, statics, time features, forcings. */
+export function inputChannelNames(layout: ChannelLayout): string[] {
+  return [...layout.prognostic, ...layout.statics, ...layout.timeFeatures, ...(layout.forcings ?? [])];
 }
 
 export interface CheckpointMeta {
@@ -80,9 +93,23 @@ function validateLayout(c: unknown, config: SfnoConfig, where: string): ChannelL
   const timeFeatures = names('timeFeatures');
   if (typeof o.residual !== 'boolean') throw new CheckpointError(`${where}: channels.residual must be true or false, got ${JSON.stringify(o.residual)}`);
   if (!(typeof o.stepHours === 'number' && o.stepHours > 0)) throw new CheckpointError(`${where}: channels.stepHours must be a positive number, got ${JSON.stringify(o.stepHours)}`);
-  const nIn = prognostic.length + statics.length + timeFeatures.length;
-  if (nIn !== config.inChans)
-    throw new CheckpointError(`${where}: ${nIn} input channels (${[...prognostic, ...statics, ...timeFeatures].join(', ')}) but config.inChans = ${config.inChans}`);
+  const forcings = o.forcings === undefined ? [] : names('forcings');
+  for (const [i, f] of forcings.entries()) {
+    if (!(STIRRING_FORCINGS as readonly string[]).includes(f)) throw new CheckpointError(`${where}: channels.forcings: unknown forcing '${f}' (known: ${STIRRING_FORCINGS.join(', ')})`);
+    if (forcings.indexOf(f) !== i) throw new CheckpointError(`${where}: channels.forcings names '${f}' twice`);
+  }
+  let stirring: StirringSpec | undefined;
+  if (forcings.length) {
+    try {
+      stirring = validateStirringSpec(o.stirring, `${where}: channels`);
+    } catch (e) {
+      if (e instanceof ForcingError) throw new CheckpointError(e.message);
+      throw e;
+    }
+  }
+  const inputs = [...prognostic, ...statics, ...timeFeatures, ...forcings];
+  if (inputs.length !== config.inChans)
+    throw new CheckpointError(`${where}: ${inputs.length} input channels (${inputs.join(', ')}) but config.inChans = ${config.inChans}`);
   if (prognostic.length !== config.outChans)
     throw new CheckpointError(`${where}: ${prognostic.length} prognostic channels but config.outChans = ${config.outChans}`);
   let residualScale: number[] | undefined;
@@ -92,7 +119,7 @@ function validateLayout(c: unknown, config: SfnoConfig, where: string): ChannelL
       throw new CheckpointError(`${where}: channels.residualScale must hold ${prognostic.length} positive numbers (one per prognostic channel), got ${JSON.stringify(r)}`);
     residualScale = r as number[];
   }
-  return { prognostic, statics, timeFeatures, residual: o.residual, stepHours: o.stepHours, ...(residualScale ? { residualScale } : {}) };
+  return { prognostic, statics, timeFeatures, residual: o.residual, stepHours: o.stepHours, ...(residualScale ? { residualScale } : {}), ...(forcings.length ? { forcings, stirring } : {}) };
 }
 
 /** Checks parameters against the configuration: every tensor present, float32, of the right shape, nothing extra. */

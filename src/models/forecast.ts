@@ -3,7 +3,8 @@
 import { type Tensor, Graph, GraphError } from '../engine/graph.ts';
 import { openZarrArray, openZarrStore, readZarrArray, readZarrAttributes } from '../io/zarr.ts';
 import { type GridKind, GRID_KINDS, gridGeometry } from '../sphere/grid.ts';
-import type { ChannelLayout, ChannelStats } from './checkpoint.ts';
+import { type ChannelLayout, type ChannelStats, inputChannelNames } from './checkpoint.ts';
+import { StirringForcing, type StirringSpec, stirringSpecOf } from './forcing.ts';
 import type { Sfno } from './sfno.ts';
 
 export const PROGNOSTIC_CHANNELS = ['u', 'v', 'height', 'tracer'] as const;
@@ -22,12 +23,19 @@ export interface TruthData {
   grid: { kind: GridKind; nlat: number; nlon: number };
   /** hours since 0001-01-01 of the noleap calendar would be awkward: hours since the dataset's reference date */
   hours: Float64Array;
+  /** the planet's clock: noleap hours since 2000-01-01 00:00 (what the stirring is a function of) */
+  planetHours: Float64Array;
   /** calendar year of each time (noleap) */
   years: Int32Array;
   /** fractional day of year in [0, 365) of each time */
   dayOfYear: Float64Array;
   fields: Map<string, Float32Array>;
   statics: Map<string, Float32Array>;
+  /**
+   * the stirring of the planet that made the data (its `physics` attribute) on the data's grid, or null (no stirring,
+   * or a store without that attribute): the source of the forcing channels
+   */
+  forcing: StirringForcing | null;
 }
 
 const DAYS_BEFORE_MONTH = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
@@ -91,8 +99,20 @@ export async function loadTruth(path: string, prognostic: readonly string[] = PR
     years[i] = ref.year + y;
     dayOfYear[i] = days - y * DAYS_PER_YEAR;
   }
+  // the planet's clock: noleap hours since 2000-01-01 00:00
+  const offset = ((ref.year - 2000) * DAYS_PER_YEAR + ref.dayOfYear) * 24;
+  const planetHours = Float64Array.from(hours, (h) => h + offset);
   const latDeg = Float64Array.from(lat.data as ArrayLike<number>, Number);
   const kind = detectGridKind(latDeg, nlon, where);
+  let stirring: StirringSpec | null = null;
+  const physics = (await readZarrAttributes(root)).physics;
+  if (physics && typeof physics === 'object' && !Array.isArray(physics)) {
+    try {
+      stirring = stirringSpecOf(physics as Record<string, unknown>);
+    } catch (e) {
+      throw new DatasetError(`${where}: attribute 'physics' is not a valid planet config (${(e as Error).message})`);
+    }
+  }
   const fields = new Map<string, Float32Array>();
   for (const name of prognostic) {
     const a = await read(name);
@@ -107,7 +127,8 @@ export async function loadTruth(path: string, prognostic: readonly string[] = PR
       throw new DatasetError(`${where}: static array '${name}' has shape [${a.shape.join(', ')}], expected [lat ${nlat}, lon ${nlon}]`);
     st.set(name, a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>, Number));
   }
-  return { path, grid: { kind, nlat, nlon }, hours, years, dayOfYear, fields, statics: st };
+  const grid = { kind, nlat, nlon };
+  return { path, grid, hours, planetHours, years, dayOfYear, fields, statics: st, forcing: stirring ? new StirringForcing(stirring, grid) : null };
 }
 
 /** Mean and standard deviation of every prognostic channel over the given times, and of every static field. */
@@ -162,11 +183,11 @@ export function seasonFeatures(dayOfYear: number): [number, number] {
 
 /**
  * Writes the network input of time index t into `out` at member slot `slot` ([*, inChans, nlat, nlon]):
- * normalised prognostic fields, normalised statics, then the time features (constant fields).
+ * normalised prognostic fields, normalised statics, the time features (constant fields), then the forcings.
  */
 export function assembleInput(data: TruthData, t: number, layout: ChannelLayout, stats: ChannelStats, out: Float32Array, slot: number): void {
   const P = data.grid.nlat * data.grid.nlon;
-  const nIn = layout.prognostic.length + layout.statics.length + layout.timeFeatures.length;
+  const nIn = inputChannelNames(layout).length;
   let o = slot * nIn * P;
   for (const name of layout.prognostic) {
     const { mean, std } = statOf(stats, name);
@@ -187,6 +208,23 @@ export function assembleInput(data: TruthData, t: number, layout: ChannelLayout,
     out.fill(v, o, o + P);
     o += P;
   }
+  const forcings = layout.forcings ?? [];
+  if (forcings.length) {
+    const source = forcingSource(data, layout);
+    for (const name of forcings) {
+      out.set(source.channel(name, data.planetHours[t], layout.stepHours), o);
+      o += P;
+    }
+  }
+}
+
+/** The data's stirring, checked against the stirring a layout's forcing channels were defined with. */
+export function forcingSource(data: TruthData, layout: ChannelLayout): StirringForcing {
+  if (!data.forcing)
+    throw new DatasetError(`truth dataset ${data.path}: the model takes forcing channels (${(layout.forcings ?? []).join(', ')}) but the dataset records no stirring (attribute 'physics')`);
+  if (layout.stirring && JSON.stringify(data.forcing.spec) !== JSON.stringify(layout.stirring))
+    throw new DatasetError(`truth dataset ${data.path}: its planet's stirring ${JSON.stringify(data.forcing.spec)} is not the model's ${JSON.stringify(layout.stirring)}`);
+  return data.forcing;
 }
 
 /** Writes the normalised prognostic state of time index t into `out` at slot `slot` ([*, nProg, nlat, nlon]). */
@@ -257,24 +295,50 @@ export function staticsInternal(model: Sfno, layout: ChannelLayout, stats: Chann
 /**
  * `steps` forecast steps in one graph from the normalised prognostic state [nlon, nProg, N·nlat_f]: statics
  * [nlon, nStatics, nlat_f] are shared by all members, `season` [steps, 2] holds (sin, cos) of the season at the
- * start of each step. Returns the normalised state after each step (internal layout).
+ * start of each step, and `forcing` [nlon, steps + 1, nlat_f] (when the layout has forcing channels) the stirring at
+ * the step boundaries, shared by all members (see `forcingInternal`). Returns the normalised state after each step
+ * (internal layout).
  */
-export function rolloutInternal(g: Graph, model: Sfno, layout: ChannelLayout, p: Map<string, Tensor>, state0: Tensor, statics: Tensor, season: Tensor, steps: number): Tensor[] {
+export function rolloutInternal(g: Graph, model: Sfno, layout: ChannelLayout, p: Map<string, Tensor>, state0: Tensor, statics: Tensor, season: Tensor, steps: number, forcing: Tensor | null = null): Tensor[] {
   const { nlat, nlon } = model.outer.config.grid;
   const nt = layout.timeFeatures.length;
   if (nt !== 0 && (nt !== 2 || layout.timeFeatures[0] !== 'season_sin' || layout.timeFeatures[1] !== 'season_cos'))
     throw new GraphError(`rollout: time features must be [season_sin, season_cos] or none, got [${layout.timeFeatures.join(', ')}]`);
   if (season.rank !== 2 || season.shape[0] !== steps || season.shape[1] !== 2) throw new GraphError(`rollout: season must be [${steps}, 2], got [${season.shape.join(',')}]`);
+  const forcings = layout.forcings ?? [];
+  if (forcings.length && (!forcing || forcing.rank !== 3 || forcing.shape[0] !== nlon || forcing.shape[1] !== steps + 1 || forcing.shape[2] !== nlat))
+    throw new GraphError(`rollout: forcing must be [${nlon}, ${steps + 1}, ${nlat}] for the forcing channels ${forcings.join(', ')}, got ${forcing ? `[${forcing.shape.join(',')}]` : 'none'}`);
+  // time index (step boundary) of each forcing channel relative to the step's start
+  const offsets = forcings.map((f) => (f === 'stirring_start' ? 0 : f === 'stirring_end' ? 1 : NaN));
+  if (offsets.some(Number.isNaN)) throw new GraphError(`rollout: unknown forcing channels in [${forcings.join(', ')}]`);
   const ones = g.constant(new Float32Array(nlon * nlat).fill(1), [nlon, 1, nlat]);
   const out: Tensor[] = [];
   let state = state0;
   for (let k = 0; k < steps; k++) {
     const parts = [statics];
     if (nt) parts.push(g.mul(ones, g.reshape(g.slice(season, [k], [k + 1], [0]), [1, 2, 1])));
+    for (const d of offsets) parts.push(g.slice(forcing!, [k + d], [k + d + 1], [1]));
     const shared = parts.length === 1 ? parts[0] : g.concat(parts, 1);
-    const y = model.forwardInternalShared(g, p, state, layout.statics.length + nt ? shared : null);
+    const y = model.forwardInternalShared(g, p, state, layout.statics.length + nt + forcings.length ? shared : null);
     state = layout.residual ? g.add(scaledResidual(g, layout, y), state) : y;
     out.push(state);
   }
+  return out;
+}
+
+/**
+ * The forcing input of a rollout in the internal layout [nlon, fields.length, nlat_f] (folded rows) from fields
+ * [nlat, nlon] each (row 0 north), one per step boundary.
+ */
+export function forcingInternal(model: Sfno, fields: readonly Float32Array[]): Float32Array {
+  const { nlat, nlon } = model.outer.config.grid;
+  const S = fields.length;
+  const out = new Float32Array(nlon * S * nlat);
+  fields.forEach((f, k) => {
+    if (f.length !== nlat * nlon) throw new DatasetError(`forcing field ${k} must hold ${nlat}×${nlon} values, got ${f.length}`);
+    model.outer.foldedRows.forEach((row, r) => {
+      for (let j = 0; j < nlon; j++) out[(j * S + k) * nlat + r] = f[row * nlon + j];
+    });
+  });
   return out;
 }

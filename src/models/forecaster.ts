@@ -3,7 +3,8 @@
 import { Graph } from '../engine/graph.ts';
 import { type Executable, compile, defaultThreads } from '../engine/runtime.ts';
 import type { Checkpoint } from './checkpoint.ts';
-import { DatasetError, rolloutInternal, seasonFeatures, staticsInternal } from './forecast.ts';
+import { DatasetError, forcingInternal, rolloutInternal, seasonFeatures, staticsInternal } from './forecast.ts';
+import { StirringForcing } from './forcing.ts';
 import { Sfno, type SfnoBuildOptions, constantParameters } from './sfno.ts';
 
 export interface ForecasterOptions {
@@ -35,6 +36,8 @@ export class Forecaster {
     private readonly exe: Executable,
     private readonly mean: Float64Array,
     private readonly std: Float64Array,
+    private readonly model: Sfno,
+    private readonly forcing: StirringForcing | null,
   ) {}
 
   static async create(ck: Checkpoint, options: ForecasterOptions): Promise<Forecaster> {
@@ -49,18 +52,27 @@ export class Forecaster {
     const x = g.input('state', 'float32', ['N', layout.prognostic.length, nlat, nlon]);
     const season = g.input('season', 'float32', [steps, 2]);
     const statics = g.constant(staticsInternal(model, layout, ck.normalisation, options.statics), [nlon, layout.statics.length, nlat]);
-    const states = rolloutInternal(g, model, layout, p, model.toInternal(g, x), statics, season, steps);
+    const forcings = layout.forcings ?? [];
+    const forcingIn = forcings.length ? g.input('forcing', 'float32', [nlon, steps + 1, nlat]) : null;
+    const states = rolloutInternal(g, model, layout, p, model.toInternal(g, x), statics, season, steps, forcingIn);
     states.forEach((s, k) => g.output(`step${k + 1}`, model.fromInternal(g, s)));
     const exe = await compile(g, { threads, spinning: options.spinning ?? false });
     const idx = layout.prognostic.map((n) => ck.normalisation.channels.indexOf(n));
-    return new Forecaster(ck, steps, exe, Float64Array.from(idx, (i) => ck.normalisation.mean[i]), Float64Array.from(idx, (i) => ck.normalisation.std[i]));
+    const forcing = forcings.length ? new StirringForcing(layout.stirring!, { kind: ck.config.grid, nlat, nlon }) : null;
+    return new Forecaster(ck, steps, exe, Float64Array.from(idx, (i) => ck.normalisation.mean[i]), Float64Array.from(idx, (i) => ck.normalisation.std[i]), model, forcing);
+  }
+
+  /** Whether the checkpoint takes forcing channels (then `run` needs the planet time). */
+  get needsPlanetTime(): boolean {
+    return this.forcing !== null;
   }
 
   /**
    * Advances `members` states (physical units, [members, nProg, nlat, nlon]) valid at `dayOfYear` (noleap, fractional)
-   * by `steps` steps; returns the physical state after each step.
+   * by `steps` steps; returns the physical state after each step. `planetHours` (noleap hours since 2000-01-01, the
+   * planet's clock) is required when the checkpoint takes forcing channels.
    */
-  async run(state: Float32Array, members: number, dayOfYear: number): Promise<Float32Array[]> {
+  async run(state: Float32Array, members: number, dayOfYear: number, planetHours?: number): Promise<Float32Array[]> {
     const [nlat, nlon] = this.checkpoint.config.imgSize;
     const nProg = this.mean.length;
     const P = nlat * nlon;
@@ -75,7 +87,18 @@ export class Forecaster {
     const season = new Float32Array(2 * this.steps);
     const stepDays = this.checkpoint.channels.stepHours / 24;
     for (let k = 0; k < this.steps; k++) season.set(seasonFeatures(dayOfYear + k * stepDays), 2 * k);
-    const out = await this.exe.run({ state: { data: x, shape: [members, nProg, nlat, nlon] }, season: { data: season, shape: [this.steps, 2] } });
+    const feeds: Record<string, { data: Float32Array; shape: number[] }> = {
+      state: { data: x, shape: [members, nProg, nlat, nlon] },
+      season: { data: season, shape: [this.steps, 2] },
+    };
+    if (this.forcing) {
+      if (planetHours === undefined || !Number.isFinite(planetHours))
+        throw new DatasetError(`forecaster: the checkpoint takes forcing channels (${(this.checkpoint.channels.forcings ?? []).join(', ')}): the planet time (noleap hours since 2000-01-01) is required, got ${planetHours}`);
+      const stepH = this.checkpoint.channels.stepHours;
+      const fields = Array.from({ length: this.steps + 1 }, (_, k) => this.forcing!.field(planetHours + k * stepH));
+      feeds.forcing = { data: forcingInternal(this.model, fields), shape: [nlon, this.steps + 1, nlat] };
+    }
+    const out = await this.exe.run(feeds);
     const result: Float32Array[] = [];
     for (let k = 1; k <= this.steps; k++) {
       const y = out[`step${k}`].data as Float32Array;

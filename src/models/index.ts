@@ -1,5 +1,5 @@
 // The models layer's public API in one import: the SFNO architecture, presets, checkpoints, forecast inputs,
-// the Forecaster (compiled rollouts of a checkpoint) and training.
+// the Forecaster (compiled rollouts of a checkpoint), the planet's stirring as forcing inputs, and training.
 export {
   type SfnoActivation,
   type SfnoBuildOptions,
@@ -28,6 +28,7 @@ export {
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
   CheckpointError,
+  inputChannelNames,
   loadCheckpoint,
   loadTorchWeights,
   saveCheckpoint,
@@ -44,6 +45,8 @@ export {
   assembleState,
   channelStats,
   detectGridKind,
+  forcingInternal,
+  forcingSource,
   forecastStepInternal,
   loadTruth,
   rolloutInternal,
@@ -53,6 +56,7 @@ export {
   staticsInternal,
 } from './forecast.ts';
 export { type ForecasterOptions, Forecaster } from './forecaster.ts';
+export { type ForcingName, type StirringSpec, ForcingError, STIRRING_FORCINGS, STIRRING_KEYS, StirringForcing, stirringSpecOf, validateStirringSpec } from './forcing.ts';
 export {
   type EpochRecord,
   type ModelChoice,

@@ -8,7 +8,8 @@ import { compile, type Executable } from '../engine/runtime.ts';
 import { keyFromSeed, normalFill, streamKey, uniformFill } from '../engine/random.ts';
 import { Trainer } from '../engine/train.ts';
 import { type NamedTensor, loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
-import { type Checkpoint, type ChannelLayout, type ChannelStats, CheckpointError, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { type Checkpoint, type ChannelLayout, type ChannelStats, CheckpointError, inputChannelNames, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { STIRRING_FORCINGS } from './forcing.ts';
 import {
   DAYS_PER_YEAR,
   PROGNOSTIC_CHANNELS,
@@ -77,6 +78,11 @@ export interface TrainOptions {
    * training sample, the targets unchanged, so the model learns to damp small-scale errors (seeded by the step)
    */
   inputNoise?: number;
+  /**
+   * give the network the planet's stirring as forcing channels (forcing.ts) when the dataset records it (default
+   * true); false trains without them. Fine-tuning (initFrom) follows the checkpoint's channels instead
+   */
+  stirringInputs?: boolean;
 }
 
 export interface EpochRecord {
@@ -279,7 +285,16 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
     residual,
     stepHours: 6,
   };
-  const nIn = layout.prognostic.length + layout.statics.length + layout.timeFeatures.length;
+  // the stirring as forcing channels: when the data records it (unless opted out); fine-tuning follows the checkpoint
+  const stirring = init ? init.channels.stirring : (options.stirringInputs ?? true) ? data.forcing?.spec : undefined;
+  if (stirring) {
+    if (!data.forcing) throw new TrainError(`initFrom: checkpoint ${options.initFrom} takes the planet's stirring as forcing channels, but truth dataset ${data.path} records no stirring (attribute 'physics')`);
+    if (JSON.stringify(data.forcing.spec) !== JSON.stringify(stirring))
+      throw new TrainError(`initFrom: checkpoint ${options.initFrom} was trained with the stirring ${JSON.stringify(stirring)}, truth dataset ${data.path} has ${JSON.stringify(data.forcing.spec)}`);
+    layout.forcings = [...STIRRING_FORCINGS];
+    layout.stirring = { ...stirring };
+  }
+  const nIn = inputChannelNames(layout).length;
   const nOut = layout.prognostic.length;
   const { nlat, nlon } = data.grid;
   let config: SfnoConfig;
@@ -293,7 +308,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
     // fine-tuning keeps the checkpoint's architecture, channels, normalisation and residual scales
     if (JSON.stringify(init.config) !== JSON.stringify(config))
       throw new TrainError(`initFrom: checkpoint ${options.initFrom} has configuration ${JSON.stringify(init.config)}, this run ${JSON.stringify(config)} (give no architecture options when fine-tuning)`);
-    const names = (l: ChannelLayout) => JSON.stringify([l.prognostic, l.statics, l.timeFeatures, l.stepHours]);
+    const names = (l: ChannelLayout) => JSON.stringify([l.prognostic, l.statics, l.timeFeatures, l.stepHours, l.forcings ?? [], l.stirring ?? null]);
     if (names(init.channels) !== names(layout))
       throw new TrainError(`initFrom: checkpoint ${options.initFrom} has channels ${names(init.channels)}, training needs ${names(layout)}`);
     stats = init.normalisation;
@@ -485,7 +500,7 @@ function rolloutLoss(g: Graph, model: Sfno, layout: ChannelLayout, p: Map<string
 export function assembleRolloutSample(data: TruthData, t: number, layout: ChannelLayout, stats: ChannelStats, steps: number, x: Float32Array, target: Float32Array, forcing: Float32Array, slot: number): void {
   const P = data.grid.nlat * data.grid.nlon;
   const nOut = layout.prognostic.length;
-  const nIn = nOut + layout.statics.length + layout.timeFeatures.length;
+  const nIn = inputChannelNames(layout).length;
   const nForcing = nIn - nOut;
   assembleInput(data, t, layout, stats, x, slot);
   for (let k = 0; k < steps; k++) assembleState(data, t + 1 + k, layout, stats, target, slot * steps + k);
@@ -513,7 +528,7 @@ async function validate(v: Validator, params: Map<string, Float32Array | Float64
   const P = nlat * nlon;
   const K = v.steps;
   const nOut = layout.prognostic.length;
-  const nIn = nOut + layout.statics.length + layout.timeFeatures.length;
+  const nIn = inputChannelNames(layout).length;
   const nForcing = nIn - nOut;
   const feeds: Record<string, { data: Float32Array; shape: number[] }> = {};
   for (const n of v.names) feeds[n] = { data: params.get(n) as Float32Array, shape: v.shapes.get(n)! };

@@ -17,9 +17,11 @@ import { TruthAnalyses } from '../../src/ensemble/planet-truth.ts';
 import { runForecast } from '../../src/ensemble/runner.ts';
 import { openZarrArray, openZarrStore, readZarrArray } from '../../src/io/zarr.ts';
 import { type Checkpoint, saveCheckpoint } from '../../src/models/checkpoint.ts';
+import { STIRRING_FORCINGS, stirringSpecOf } from '../../src/models/forcing.ts';
 import { SMALL_CONFIG } from '../../src/models/presets.ts';
 import { initSfnoParameters, resolveSfnoConfig } from '../../src/models/sfno.ts';
 import { spectraFromGrid } from '../../src/world/cases.ts';
+import { DEFAULT_PLANET } from '../../src/world/planet.ts';
 import { ForecastGridOutput, SHIPPED_STATE_PATH, loadState, stateForModel } from '../../src/world/truth.ts';
 import { writeSyntheticTruth } from '../models/synthetic-truth.ts';
 
@@ -77,7 +79,8 @@ test('set-up: a 2-day synthetic truth store and a tiny random-init SFNO on the 6
   const config = resolveSfnoConfig({ ...SMALL_CONFIG, embedDim: 8, numLayers: 1 });
   const ck: Checkpoint = {
     config,
-    channels: { prognostic: CHANNELS, statics: ['orography', 'land_fraction'], timeFeatures: ['season_sin', 'season_cos'], residual: true, stepHours: 6 },
+    // as the shipped checkpoints: the planet's stirring at the step's start and end as forcing channels
+    channels: { prognostic: CHANNELS, statics: ['orography', 'land_fraction'], timeFeatures: ['season_sin', 'season_cos'], residual: true, stepHours: 6, forcings: [...STIRRING_FORCINGS], stirring: stirringSpecOf(DEFAULT_PLANET)! },
     normalisation: await storeNormalisation(store),
     seed: 5,
     step: 0,

@@ -9,6 +9,8 @@ export interface SyntheticTruthOptions {
   nlon?: number;
   /** 6-hourly times as hours since 2000-01-01 */
   hours: number[];
+  /** the store's `physics` attribute (planet config overrides; its stirring becomes forcing channels) */
+  physics?: Record<string, unknown>;
 }
 
 /**
@@ -21,7 +23,7 @@ export async function writeSyntheticTruth(path: string, o: SyntheticTruthOptions
   const nlon = o.nlon ?? 16;
   const geo = gridGeometry({ kind, nlat, nlon });
   const nt = o.hours.length;
-  const root = await createZarrStore(path, { overwrite: true, attrs: { title: 'synthetic truth for tests' } });
+  const root = await createZarrStore(path, { overwrite: true, attrs: { title: 'synthetic truth for tests', ...(o.physics ? { physics: o.physics } : {}) } });
   const P = nlat * nlon;
   const fields = { u: new Float32Array(nt * P), v: new Float32Array(nt * P), height: new Float32Array(nt * P), tracer: new Float32Array(nt * P) };
   o.hours.forEach((h, t) => {

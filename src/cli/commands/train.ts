@@ -50,6 +50,7 @@ export function register(program: Command): void {
     .option('--rollout-steps <n>', 'autoregressive 6-h steps per sample: loss averaged over the rollout, gradients through it', int('rollout-steps'), 1)
     .option('--init-from <checkpoint>', 'fine-tune: start from this checkpoint (its architecture, normalisation and residual scales) instead of seeded weights')
     .option('--input-noise <x>', 'Gaussian noise on the training inputs, in residual-scale units per channel (default 0)', num('input-noise'), 0)
+    .option('--no-stirring-inputs', "do not give the network the planet's stirring (recorded in the dataset) as forcing channels")
     .option('--threads <n>', 'intra-op threads', int('threads'))
     .option('--json', 'print the result as one JSON line')
     .action(async (o: Record<string, unknown>) => {
@@ -82,6 +83,7 @@ export function register(program: Command): void {
         rolloutSteps: o.rolloutSteps as number,
         initFrom: o.initFrom as string | undefined,
         inputNoise: o.inputNoise as number,
+        stirringInputs: o.stirringInputs !== false,
         // only the architecture options given on the command line; the rest are the small shipped configuration's
         model: Object.fromEntries(
           Object.entries({
