@@ -17,7 +17,9 @@ $MYRIAD world run --config "$WORK/truth-config.json" --out "$WORK/truth.zarr" --
 $MYRIAD world climate "$WORK/truth.zarr"
 
 # 2. four checkpoints, identical settings except the seed (two at a time, one thread each). Training period
-#    2000-05-31..2000-11-30, validation (best checkpoint) 2000-12-01..2000-12-10, test period from 2000-12-11 (unused)
+#    2000-05-31..2000-11-30, validation (best checkpoint) 2000-12-01..2000-12-10, test period from 2000-12-11 (unused).
+#    Inputs: u, v, height, tracer, orography, land fraction, season sin/cos and the planet's stirring at the step's
+#    start and end (forcing channels; the truth store's `physics` attribute records the stirring)
 train() {
   $MYRIAD train --data "$WORK/truth.zarr" --seed "$1" --out "$WORK/sfno-seed$1" \
     --epochs 8 --batch-size 4 --lr 2e-3 --warmup-steps 50 --weight-decay 0.01 --clip-norm 1 \

@@ -131,6 +131,88 @@ export async function loadTruth(path: string, prognostic: readonly string[] = PR
   return { path, grid, hours, planetHours, years, dayOfYear, fields, statics: st, forcing: stirring ? new StirringForcing(stirring, grid) : null };
 }
 
+/**
+ * Several truth datasets of one planet joined in time (e.g. a run and its continuation from its final state): same
+ * grid, statics and stirring; ordered by time on the planet's clock; a time present in two stores (the junction of a
+ * continuation) is taken once and must hold the same fields. Times are then noleap hours since 2000-01-01.
+ */
+export function joinTruth(parts: readonly TruthData[]): TruthData {
+  if (parts.length === 0) throw new DatasetError('joinTruth: no datasets');
+  if (parts.length === 1) return parts[0];
+  const sorted = [...parts].sort((a, b) => a.planetHours[0] - b.planetHours[0]);
+  const first = sorted[0];
+  const { kind, nlat, nlon } = first.grid;
+  const P = nlat * nlon;
+  const where = (d: TruthData) => `truth dataset ${d.path}`;
+  for (const d of sorted.slice(1)) {
+    if (d.grid.kind !== kind || d.grid.nlat !== nlat || d.grid.nlon !== nlon)
+      throw new DatasetError(`${where(d)}: grid ${d.grid.kind} ${d.grid.nlat}×${d.grid.nlon} differs from ${where(first)}'s ${kind} ${nlat}×${nlon}; cannot join them`);
+    for (const [name, f] of first.statics) {
+      const g = d.statics.get(name);
+      if (!g || g.some((v, i) => v !== f[i])) throw new DatasetError(`${where(d)}: static field '${name}' differs from ${where(first)}'s; cannot join them`);
+    }
+    if (JSON.stringify(d.forcing?.spec ?? null) !== JSON.stringify(first.forcing?.spec ?? null))
+      throw new DatasetError(`${where(d)}: its planet's stirring differs from ${where(first)}'s; cannot join them`);
+    for (const name of first.fields.keys()) if (!d.fields.has(name)) throw new DatasetError(`${where(d)}: no field '${name}'; cannot join it with ${where(first)}`);
+  }
+  // which times of each part to keep: all, except a leading time equal to the previous part's last (checked equal)
+  const keep: { d: TruthData; from: number }[] = [];
+  let last = -Infinity;
+  let prev: TruthData | null = null;
+  for (const d of sorted) {
+    let from = 0;
+    while (from < d.planetHours.length && d.planetHours[from] <= last + 1e-6) {
+      if (Math.abs(d.planetHours[from] - last) > 1e-6 || !prev)
+        throw new DatasetError(`${where(d)}: its times overlap those of ${prev ? where(prev) : 'another dataset'} (from ${d.planetHours[0]} h); cannot join them`);
+      const pt = prev.planetHours.length - 1;
+      for (const [name, f] of d.fields) {
+        const g = prev.fields.get(name)!;
+        for (let i = 0; i < P; i++)
+          if (f[from * P + i] !== g[pt * P + i] && !(Number.isNaN(f[from * P + i]) && Number.isNaN(g[pt * P + i])))
+            throw new DatasetError(`${where(d)}: at its first time (${d.planetHours[from]} h) field '${name}' differs from ${where(prev)}'s at the same time; cannot join them`);
+      }
+      from++;
+    }
+    keep.push({ d, from });
+    last = d.planetHours[d.planetHours.length - 1];
+    prev = d;
+  }
+  const nt = keep.reduce((n, k) => n + k.d.planetHours.length - k.from, 0);
+  const cat = <T extends Float64Array | Int32Array>(make: (n: number) => T, get: (d: TruthData) => T): T => {
+    const out = make(nt);
+    let o = 0;
+    for (const { d, from } of keep) {
+      const a = get(d).subarray(from) as T;
+      out.set(a, o);
+      o += a.length;
+    }
+    return out;
+  };
+  const planetHours = cat((n) => new Float64Array(n), (d) => d.planetHours);
+  const fields = new Map<string, Float32Array>();
+  for (const name of first.fields.keys()) {
+    const out = new Float32Array(nt * P);
+    let o = 0;
+    for (const { d, from } of keep) {
+      const a = d.fields.get(name)!.subarray(from * P);
+      out.set(a, o);
+      o += a.length;
+    }
+    fields.set(name, out);
+  }
+  return {
+    path: sorted.map((d) => d.path).join(','),
+    grid: first.grid,
+    hours: planetHours.slice(),
+    planetHours,
+    years: cat((n) => new Int32Array(n), (d) => d.years),
+    dayOfYear: cat((n) => new Float64Array(n), (d) => d.dayOfYear),
+    fields,
+    statics: first.statics,
+    forcing: first.forcing,
+  };
+}
+
 /** Mean and standard deviation of every prognostic channel over the given times, and of every static field. */
 export function channelStats(data: TruthData, times: ArrayLike<number>, layout: ChannelLayout): ChannelStats {
   const { nlat, nlon } = data.grid;

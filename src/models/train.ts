@@ -20,6 +20,7 @@ import {
   assembleState,
   channelStats,
   forecastStepInternal,
+  joinTruth,
   loadTruth,
   sphereSquaredErrorSum,
 } from './forecast.ts';
@@ -31,8 +32,8 @@ import { type SfnoConfig, Sfno, initSfnoParameters, inputParameters, resolveSfno
 export type ModelChoice = Partial<Omit<SfnoConfig, 'imgSize' | 'grid' | 'inChans' | 'outChans'>>;
 
 export interface TrainOptions {
-  /** truth dataset (Zarr group) */
-  data: string;
+  /** truth dataset (Zarr group), or several stores of one planet joined in time (`joinTruth`) */
+  data: string | string[];
   /** output directory (best.safetensors, resume.safetensors, history.json) */
   out: string;
   seed: number;
@@ -123,11 +124,16 @@ function positive(v: unknown, name: string, allowZero = false): number {
   return v;
 }
 
-/** A held-out period by calendar date (noleap, "YYYY-MM-DD[THH]"): validation from `from`; from `testFrom` on, unused. */
+/**
+ * A held-out period by calendar date (noleap, "YYYY-MM-DD[THH]"): validation from `from`; from `testFrom` on,
+ * unused; from `testUntil` on (when given), training data again.
+ */
 export interface ValidationPeriod {
   from: string;
   /** times at or after this are held out for testing: neither trained nor validated on */
   testFrom?: string;
+  /** the end of the held-out period: times at or after it are trained on (a continuation after a test period) */
+  testUntil?: string;
 }
 
 /** Noleap day number (year·365 + day of year + hour/24) of "YYYY-MM-DD[THH[:MM]][Z]" (the world layer's calendar). */
@@ -158,8 +164,11 @@ export function splitSamples(data: TruthData, validation: number | ValidationPer
     const from = noleapDayNumber(validation.from, 'validation period start');
     const testFrom = validation.testFrom === undefined ? Infinity : noleapDayNumber(validation.testFrom, 'test period start');
     if (!(testFrom > from)) throw new TrainError(`test period start ${validation.testFrom} must come after the validation start ${validation.from}`);
-    isValid = (t) => day(t) >= from - 1e-9;
-    isTest = (t) => day(t) >= testFrom - 1e-9;
+    if (validation.testUntil !== undefined && validation.testFrom === undefined) throw new TrainError(`test period end ${validation.testUntil} needs a test period start (testFrom)`);
+    const until = validation.testUntil === undefined ? Infinity : noleapDayNumber(validation.testUntil, 'test period end');
+    if (!(until > testFrom)) throw new TrainError(`test period end ${validation.testUntil} must come after the test start ${validation.testFrom}`);
+    isValid = (t) => day(t) >= from - 1e-9 && day(t) < until - 1e-9;
+    isTest = (t) => day(t) >= testFrom - 1e-9 && day(t) < until - 1e-9;
     validYears = [...new Set(Array.from(data.years).filter((_, t) => isValid(t) && !isTest(t)))];
   }
   // times not written yet read as NaN (an unfinished truth run): pairs touching them are skipped
@@ -246,7 +255,8 @@ class Progress {
 
 /** Trains (or resumes) a model; returns the history and the best checkpoint's path. */
 export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
-  if (typeof options.data !== 'string' || !options.data) throw new TrainError('data: a path to the truth Zarr dataset is required');
+  if (!(typeof options.data === 'string' ? options.data : Array.isArray(options.data) && options.data.length > 0 && options.data.every((p) => typeof p === 'string' && p)))
+    throw new TrainError('data: a path to the truth Zarr dataset (or a non-empty list of paths) is required');
   if (typeof options.out !== 'string' || !options.out) throw new TrainError('out: an output directory is required');
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new TrainError(`seed must be a non-negative integer, got ${JSON.stringify(options.seed)}`);
   const epochs = positiveInt(options.epochs ?? 10, 'epochs');
@@ -271,7 +281,8 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
   }
   const progress = new Progress(options.progress ?? Boolean(process.stderr.isTTY));
 
-  const data = await loadTruth(options.data);
+  const paths = Array.isArray(options.data) ? options.data : [options.data];
+  const data = paths.length === 1 ? await loadTruth(paths[0]) : joinTruth(await Promise.all(paths.map((p) => loadTruth(p))));
   const { train: trainPairs, valid: validPairs, validYears } = splitSamples(data, options.validationPeriod ?? validationYears);
   // K-step samples: start times whose next K pairs are all on the same side of the split
   const train = rolloutStarts(trainPairs, rolloutSteps);

@@ -37,8 +37,13 @@ export const SHIPPED_STATE_PATH = fileURLToPath(new URL('../../data/planet/spun-
 export interface TruthRunConfig {
   /** simulated days written (6-hourly, starting at the initial time) */
   days: number;
-  /** initial state: the shipped spun-up state (default) or a resting start */
-  start?: 'shipped' | 'rest';
+  /**
+   * initial state: the shipped spun-up state (default; its time of year), a resting start, or `{ state: PATH }`, a
+   * saved state (e.g. another truth store's `myriad-checkpoint.safetensors`; PATH relative to the working directory)
+   * whose clock continues unchanged, with its Adams–Bashforth history when it was saved by the same planet config
+   * (then the new store continues that run exactly, as if it had not stopped)
+   */
+  start?: 'shipped' | 'rest' | { state: string };
   /** days run before the first output (not written) */
   spinupDays?: number;
   /** planet parameters over the defaults (see src/world/planet.ts) */
@@ -63,7 +68,11 @@ export function parseTruthRunConfig(text: string, source = 'config'): TruthRunCo
   const days = c.days;
   if (!(typeof days === 'number' && days > 0 && Number.isFinite(days) && Math.abs(days * 4 - Math.round(days * 4)) < 1e-9))
     throw new Error(`${source}: days must be a positive multiple of 0.25, got ${JSON.stringify(days)}`);
-  if (c.start !== undefined && c.start !== 'shipped' && c.start !== 'rest') throw new Error(`${source}: start must be "shipped" or "rest", got ${JSON.stringify(c.start)}`);
+  const startOk =
+    c.start === undefined || c.start === 'shipped' || c.start === 'rest' ||
+    (c.start !== null && typeof c.start === 'object' && !Array.isArray(c.start) && Object.keys(c.start).length === 1 && typeof (c.start as { state?: unknown }).state === 'string' && (c.start as { state: string }).state !== '');
+  if (!startOk) throw new Error(`${source}: start must be "shipped", "rest" or {"state": "PATH of a saved state"}, got ${JSON.stringify(c.start)}`);
+  if (typeof c.start === 'object' && !existsSync((c.start as { state: string }).state)) throw new Error(`${source}: start.state: no file ${(c.start as { state: string }).state}`);
   if (c.spinupDays !== undefined && !(typeof c.spinupDays === 'number' && c.spinupDays >= 0)) throw new Error(`${source}: spinupDays must be a number ≥ 0, got ${JSON.stringify(c.spinupDays)}`);
   if (c.stepsPerCall !== undefined && !(Number.isInteger(c.stepsPerCall) && (c.stepsPerCall as number) > 0)) throw new Error(`${source}: stepsPerCall must be a positive integer`);
   if (c.threads !== undefined && !(Number.isInteger(c.threads) && (c.threads as number) > 0)) throw new Error(`${source}: threads must be a positive integer`);
@@ -233,11 +242,20 @@ export async function runTruth(configText: string, out: string, onProgress?: (p:
     if (existsSync(out) && existsSync(join(out, 'zarr.json'))) throw new Error(`${out} already holds a Zarr store without a myriad checkpoint; refusing to overwrite it`);
     // initial state
     let t0 = 0;
-    if ((cfg.start ?? 'shipped') === 'shipped') {
+    const start = cfg.start ?? 'shipped';
+    if (start === 'shipped') {
       const saved = loadState(SHIPPED_STATE_PATH);
       state = stateForModel(model, saved);
       state = model.fresh(state.spec, state.members); // a changed config starts its own AB history
       t0 = saved.timeSeconds % YEAR_SECONDS;
+    } else if (typeof start === 'object') {
+      const saved = loadState(start.state);
+      if (saved.members !== 1) throw new Error(`start.state ${start.state}: holds ${saved.members} members, a truth run needs 1`);
+      if (!Number.isFinite(saved.timeSeconds)) throw new Error(`start.state ${start.state}: no valid time_seconds in its metadata`);
+      state = stateForModel(model, saved);
+      // the same planet: the run continues with its history; another config starts its own
+      if (JSON.stringify(saved.planet) !== JSON.stringify(planetCfg)) state = model.fresh(state.spec, state.members);
+      t0 = saved.timeSeconds;
     } else state = planet.initialState(0, 1);
     t = t0;
     if (cfg.spinupDays) {

@@ -57,6 +57,44 @@ test('samples split by calendar year; pairs across the year boundary are dropped
   assert.notDeepEqual(permutation(10, 3, 1, 1), p);
 });
 
+test('stores joined in time (a run and its continuation); a test period in the middle is held out', async () => {
+  const { joinTruth } = await import('../../src/models/forecast.ts');
+  const hours = (from: number, to: number) => Array.from({ length: (to - from) / 6 + 1 }, (_, k) => from + 6 * k);
+  const a = join(work, 'join-a.zarr');
+  const b = join(work, 'join-b.zarr');
+  await writeSyntheticTruth(a, { hours: hours(0, 96), nlat: 8, nlon: 16 });
+  await writeSyntheticTruth(b, { hours: hours(96, 192), nlat: 8, nlon: 16 }); // starts at a's last time (same fields)
+  const [ta, tb] = [await loadTruth(a), await loadTruth(b)];
+  const joined = joinTruth([tb, ta]); // any order
+  assert.deepEqual(Array.from(joined.hours), hours(0, 192));
+  const P = 8 * 16;
+  const h = joined.fields.get('height')!;
+  assert.deepEqual(h.subarray(0, 17 * P), ta.fields.get('height'));
+  assert.deepEqual(h.subarray(16 * P), tb.fields.get('height'));
+  // validation 2–3 January, test 3–6 January, training before and after
+  const split = splitSamples(joined, { from: '2000-01-03', testFrom: '2000-01-04', testUntil: '2000-01-06' });
+  assert.deepEqual(split.valid, [8, 9, 10]); // pairs wholly inside [t 8, t 12)
+  assert.deepEqual(split.train, [...[...Array(7).keys()], ...Array.from({ length: 12 }, (_, k) => 20 + k)]);
+  assert.throws(() => splitSamples(joined, { from: '2000-01-03', testFrom: '2000-01-04', testUntil: '2000-01-04' }), /test period end .* must come after the test start/);
+  assert.throws(() => splitSamples(joined, { from: '2000-01-03', testUntil: '2000-01-06' }), /needs a test period start/);
+  // stores that overlap by more than the junction, or whose junction differs, or of another grid, are refused
+  const c = join(work, 'join-c.zarr');
+  await writeSyntheticTruth(c, { hours: hours(48, 120), nlat: 8, nlon: 16 });
+  const tc = await loadTruth(c);
+  assert.throws(() => joinTruth([ta, tc]), /times overlap/);
+  const tbShifted = await loadTruth(b);
+  tbShifted.fields.get('u')![5] += 1;
+  assert.throws(() => joinTruth([ta, tbShifted]), /field 'u' differs/);
+  const d = join(work, 'join-d.zarr');
+  await writeSyntheticTruth(d, { hours: hours(96, 120), nlat: 8, nlon: 16, kind: 'legendre-gauss' });
+  const td = await loadTruth(d);
+  assert.throws(() => joinTruth([ta, td]), /grid legendre-gauss 8×16 differs/);
+  // training reads several stores
+  const r = await trainSfno(tiny('joined', 5, { data: [a, b], epochs: 1, validationPeriod: { from: '2000-01-03', testFrom: '2000-01-04', testUntil: '2000-01-06' } }));
+  assert.equal(r.finished, true);
+  assert.equal(r.steps, Math.floor(19 / 4));
+});
+
 test('training lowers the validation loss; same seed, same weights; resume gives the same weights', async () => {
   await ready;
   const a = await trainSfno(tiny('a', 5));

@@ -129,6 +129,27 @@ test('world run writes a truth store with CF coordinates and plausible fields; k
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('a run started from another store\'s final state continues it exactly (clock, fields, history)', async () => {
+  // a 0.5-day store continued for 0.5 days, against one uninterrupted 1-day run
+  const here = mkdtempSync(join(tmpdir(), 'myriad-continue-'));
+  const first = join(here, 'first.zarr');
+  await runTruth(JSON.stringify({ ...JSON.parse(config), days: 0.5 }), first);
+  const state = join(first, 'myriad-checkpoint.safetensors');
+  const longer = join(here, 'longer.zarr');
+  await runTruth(JSON.stringify({ ...JSON.parse(config), days: 1 }), longer);
+  const continued = join(here, 'continued.zarr');
+  await runTruth(JSON.stringify({ ...JSON.parse(config), days: 0.5, start: { state } }), continued);
+  const l = (await readAll(longer)).arrays;
+  const c = (await readAll(continued)).arrays;
+  assert.deepEqual(Array.from(c.time.data), [12, 18, 24]);
+  const P = 64 * 128;
+  for (const name of ['u', 'v', 'height', 'tracer'])
+    assert.deepEqual(Array.from(c[name].data), Array.from(l[name].data).slice(2 * P), `${name} of the continuation`);
+  assert.throws(() => parseTruthRunConfig(JSON.stringify({ days: 1, start: { state: join(here, 'nothing.safetensors') } })), /start.state: no file/);
+  rmSync(here, { recursive: true, force: true });
+  assert.throws(() => parseTruthRunConfig('{"days": 1, "start": {"file": "x"}}'), /start must be "shipped", "rest" or \{"state"/);
+});
+
 test('noleap calendar times: hours since 2000-01-01, no 29 February', () => {
   assert.equal(noleapHoursFromIso('2000-01-01T00Z'), 0);
   assert.equal(noleapHoursFromIso('2000-03-01T06Z'), (31 + 28) * 24 + 6);
@@ -141,7 +162,7 @@ test('noleap calendar times: hours since 2000-01-01, no 29 February', () => {
 test('truth run configs are checked with clear messages', () => {
   assert.throws(() => parseTruthRunConfig('{', 'x.json'), /x.json: not valid JSON/);
   assert.throws(() => parseTruthRunConfig('{"days": -1}'), /days must be a positive multiple of 0.25/);
-  assert.throws(() => parseTruthRunConfig('{"days": 1, "start": "warm"}'), /start must be "shipped" or "rest"/);
+  assert.throws(() => parseTruthRunConfig('{"days": 1, "start": "warm"}'), /start must be "shipped", "rest" or \{"state"/);
   assert.throws(() => parseTruthRunConfig('{"days": 1, "planet": {"meanDepth": -5}}'), /meanDepth must be a positive number/);
   assert.throws(() => parseTruthRunConfig('{"days": 1, "planet": {"truth": {"nlat": 64, "lmax": 30, "dt": 600}}}'), /truth.lmax must be an integer in \[43/);
   assert.throws(() => parseTruthRunConfig('{"days": 1, "colour": 3}'), /unknown key 'colour'/);

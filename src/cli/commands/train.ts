@@ -23,7 +23,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('train an SFNO forecast model from scratch on a truth dataset (resumes if DIR holds an unfinished run)')
-    .requiredOption('--data <path>', 'truth dataset (Zarr group with u, v, height, tracer, orography, land_fraction)')
+    .requiredOption('--data <path>', 'truth dataset (Zarr group with u, v, height, tracer, orography, land_fraction); several stores of one planet, comma-separated, are joined in time (e.g. a run and its continuation)')
     .requiredOption('--seed <n>', 'seed of the initial weights and the data order', int('seed'))
     .requiredOption('--out <dir>', 'output directory: best.safetensors, resume.safetensors, history.json')
     .option('--epochs <n>', 'epochs', int('epochs'), 10)
@@ -35,6 +35,7 @@ export function register(program: Command): void {
     .option('--validation-years <n>', 'final calendar years held out for validation', int('validation-years'), 1)
     .option('--validation-from <date>', 'hold out times from this date (YYYY-MM-DD, noleap) for validation instead of whole years')
     .option('--test-from <date>', 'with --validation-from: times from this date on are neither trained nor validated on (a test period)')
+    .option('--test-until <date>', 'with --test-from: the test period ends here; later times are trained on again')
     .option('--samples-per-epoch <n>', 'a seeded subset of the training pairs per epoch (default: all)', int('samples-per-epoch'))
     .option('--embed-dim <n>', 'SFNO embedding width (default 24)', int('embed-dim'))
     .option('--layers <n>', 'SFNO blocks (default 4)', int('layers'))
@@ -66,7 +67,7 @@ export function register(program: Command): void {
       });
       const run = trainSfno({
         signal: abort.signal,
-        data: o.data as string,
+        data: (o.data as string).includes(',') ? (o.data as string).split(',') : (o.data as string),
         out: o.out as string,
         seed: o.seed as number,
         epochs: o.epochs as number,
@@ -76,7 +77,7 @@ export function register(program: Command): void {
         weightDecay: o.weightDecay as number,
         clipNorm: o.clipNorm as number,
         validationYears: o.validationYears as number,
-        validationPeriod: o.validationFrom ? { from: o.validationFrom as string, testFrom: o.testFrom as string | undefined } : undefined,
+        validationPeriod: o.validationFrom ? { from: o.validationFrom as string, testFrom: o.testFrom as string | undefined, testUntil: o.testUntil as string | undefined } : undefined,
         samplesPerEpoch: o.samplesPerEpoch as number | undefined,
         residual: o.residual as boolean,
         threads: o.threads as number | undefined,
