@@ -28,6 +28,8 @@ export interface PlanetCheckpoint {
   stepsPerCall: number;
   /** time scheme (world/swe.ts): 'ab3' (explicit, the default) or 'ab3-cn' (semi-implicit gravity waves, longer dt) */
   scheme?: SweScheme;
+  /** off-centring ε of 'ab3-cn' (0 ≤ ε < 1; default 0, Crank–Nicolson): damps the implicit gravity waves */
+  offCentering?: number;
   /** per-channel 48-h RMSE; absent when the calibration lives in `<file>.calibration.json` */
   rmse48h?: Record<string, number>;
   /** free-form record of how rmse48h was measured */
@@ -49,7 +51,7 @@ export function readPlanetCheckpoint(file: string): PlanetCheckpoint {
   const j = json as Record<string, unknown>;
   if (j.format !== PLANET_MODEL_FORMAT) throw new Error(`checkpoint ${file}: format is ${JSON.stringify(j.format)}, expected "${PLANET_MODEL_FORMAT}"`);
   if (j.version !== 1) throw new Error(`checkpoint ${file}: version ${JSON.stringify(j.version)} is not supported (expected 1)`);
-  const known = ['format', 'version', 'planet', 'dt', 'stepsPerCall', 'scheme', 'rmse48h', 'calibration'];
+  const known = ['format', 'version', 'planet', 'dt', 'stepsPerCall', 'scheme', 'offCentering', 'rmse48h', 'calibration'];
   for (const k of Object.keys(j)) if (!known.includes(k)) throw new Error(`checkpoint ${file}: unknown field '${k}' (known: ${known.join(', ')})`);
   const planet = (j.planet ?? {}) as Partial<PlanetConfig>;
   if (typeof planet !== 'object' || Array.isArray(planet)) throw new Error(`checkpoint ${file}: planet must be an object of PlanetConfig overrides, got ${JSON.stringify(j.planet)}`);
@@ -59,6 +61,10 @@ export function readPlanetCheckpoint(file: string): PlanetCheckpoint {
   if (!(Number.isInteger(stepsPerCall) && (stepsPerCall as number) >= 1)) throw new Error(`checkpoint ${file}: stepsPerCall must be a positive integer, got ${JSON.stringify(j.stepsPerCall)}`);
   if (j.scheme !== undefined && !(SWE_SCHEMES as readonly unknown[]).includes(j.scheme))
     throw new Error(`checkpoint ${file}: scheme must be one of ${SWE_SCHEMES.map((x) => `"${x}"`).join(', ')}, got ${JSON.stringify(j.scheme)}`);
+  if (j.offCentering !== undefined) {
+    if (j.scheme !== 'ab3-cn') throw new Error(`checkpoint ${file}: offCentering is only used with scheme "ab3-cn", but the scheme is ${JSON.stringify(j.scheme ?? 'ab3')}`);
+    if (!(typeof j.offCentering === 'number' && j.offCentering >= 0 && j.offCentering < 1)) throw new Error(`checkpoint ${file}: offCentering must be a number in [0, 1), got ${JSON.stringify(j.offCentering)}`);
+  }
   try {
     planetConfig(planet);
   } catch (err) {
@@ -67,7 +73,7 @@ export function readPlanetCheckpoint(file: string): PlanetCheckpoint {
   let rmse48h: Record<string, number> | undefined;
   if (j.rmse48h !== undefined) rmse48h = checkRmse(j.rmse48h, PLANET_CHANNELS, `checkpoint ${file}: rmse48h`);
   const scheme = j.scheme as SweScheme | undefined;
-  return { format: PLANET_MODEL_FORMAT, version: 1, planet, dt: dt as number, stepsPerCall: stepsPerCall as number, ...(scheme ? { scheme } : {}), rmse48h, calibration: j.calibration as Record<string, unknown> | undefined };
+  return { format: PLANET_MODEL_FORMAT, version: 1, planet, dt: dt as number, stepsPerCall: stepsPerCall as number, ...(scheme ? { scheme } : {}), ...(j.offCentering !== undefined ? { offCentering: j.offCentering as number } : {}), rmse48h, calibration: j.calibration as Record<string, unknown> | undefined };
 }
 
 /** Checks a {channel: rmse} object: every channel present with a positive finite value. */
@@ -89,6 +95,8 @@ export interface PlanetModelOptions {
   scheme?: SweScheme;
   /** reference depth H̄ (m) of 'ab3-cn'; default world/planet.ts's REFERENCE_DEPTH_FACTOR × meanDepth */
   referenceDepth?: number;
+  /** off-centring ε of 'ab3-cn' (world/swe.ts); default 0 */
+  offCentering?: number;
   /** per channel, in PLANET_CHANNELS order (NaN when uncalibrated) */
   rmse48h?: ArrayLike<number>;
   name?: string;
@@ -122,7 +130,7 @@ export class PlanetForecastModel implements ForecastModel {
     if (!(Number.isInteger(this.stepsPerCall) && this.stepsPerCall >= 1)) throw new RangeError(`planet model: stepsPerCall must be a positive integer, got ${this.stepsPerCall}`);
     this.scheme = options.scheme ?? 'ab3';
     if (!SWE_SCHEMES.includes(this.scheme)) throw new RangeError(`planet model: scheme must be one of ${SWE_SCHEMES.join(', ')}, got ${JSON.stringify(options.scheme)}`);
-    this.planet = new Planet(this.config, { nlat: FORECAST_GRID.nlat, lmax: FORECAST_GRID.lmax, dt: this.dt, scheme: this.scheme, referenceDepth: options.referenceDepth }, options.threads);
+    this.planet = new Planet(this.config, { nlat: FORECAST_GRID.nlat, lmax: FORECAST_GRID.lmax, dt: this.dt, scheme: this.scheme, referenceDepth: options.referenceDepth, offCentering: options.offCentering }, options.threads);
     this.name = options.name ?? 'planet';
     this.rmse48h = options.rmse48h ? Float64Array.from(options.rmse48h) : new Float64Array(PLANET_CHANNELS.length).fill(NaN);
     if (this.rmse48h.length !== PLANET_CHANNELS.length) throw new RangeError(`planet model rmse48h: expected ${PLANET_CHANNELS.length} values, got ${this.rmse48h.length}`);

@@ -235,6 +235,8 @@ export interface PlanetResolution {
   scheme?: SweScheme;
   /** H̄ (m) of 'ab3-cn'; default REFERENCE_DEPTH_FACTOR × meanDepth */
   referenceDepth?: number;
+  /** off-centring ε of 'ab3-cn' (swe.ts); default 0 (Crank–Nicolson) */
+  offCentering?: number;
 }
 
 /** A planet at one resolution: the shallow-water model with the planet's physics and its forcing. */
@@ -266,6 +268,7 @@ export class Planet {
         dtype: config.dtype,
         scheme: resolution.scheme,
         referenceGeopotential: referenceDepth === undefined ? undefined : SWE_CONSTANTS.gravity * referenceDepth,
+        offCentering: resolution.offCentering,
         orography: this.orography.some((h) => h > 0) ? this.orography : undefined,
         tracer: true,
         hyperdiffusion: { efoldingTime: config.hyperdiffusionHours * 3600, order: config.hyperdiffusionOrder, fields: ['vorticity', 'divergence', 'tracer'] },

@@ -53,6 +53,11 @@ export interface SweOptions {
   scheme?: SweScheme;
   /** Φ̄ (m²/s²) of 'ab3-cn': the reference depth geopotential g·H̄ (required there; choose it ≥ the layer's deepest Φ − Φ_s) */
   referenceGeopotential?: number;
+  /**
+   * Off-centring ε of 'ab3-cn' (0 ≤ ε < 1, default 0 = Crank–Nicolson): the implicit terms weigh step n+1 by (1+ε)/2
+   * and step n by (1−ε)/2, which damps gravity waves of frequency ω by |1+iωa₀|/|1−iωa₁| per step (a₀,₁ = (1∓ε)dt/2)
+   */
+  offCentering?: number;
   /** orders per Legendre block (the sphere layer's groupSize; fewer, larger GEMMs); default 8 */
   groupSize?: number;
   /** longitude transform of the SHTs (the sphere layer's `dft`); default 'direct' (keeps orders of one parity adjacent) */
@@ -90,10 +95,12 @@ function checkPositive(name: string, v: number): void {
 
 /** A configured shallow-water model: plan, constants and compiled step graphs per (members, steps per call). */
 export class ShallowWaterModel {
-  readonly options: Required<Omit<SweOptions, 'orography' | 'relaxationRates' | 'hyperdiffusion' | 'groupSize' | 'dft' | 'referenceGeopotential'>> & {
+  readonly options: Required<Omit<SweOptions, 'orography' | 'relaxationRates' | 'hyperdiffusion' | 'groupSize' | 'dft' | 'referenceGeopotential' | 'offCentering'>> & {
     orography?: Float64Array;
     /** Φ̄ of scheme 'ab3-cn' (m²/s²); undefined with 'ab3' */
     referenceGeopotential?: number;
+    /** off-centring ε of scheme 'ab3-cn' (0 = Crank–Nicolson; 0 with 'ab3') */
+    offCentering: number;
     relaxationRates: Partial<Record<SweField, number>>;
     hyperdiffusion: { efoldingTime: number; order: number; fields: SweField[] };
   };
@@ -122,8 +129,11 @@ export class ShallowWaterModel {
     if (scheme === 'ab3-cn') {
       if (o.referenceGeopotential === undefined) throw new RangeError(`shallow water: scheme 'ab3-cn' needs referenceGeopotential (Φ̄ = g·H̄, m²/s², at least the layer's deepest Φ − Φ_s)`);
       checkPositive('referenceGeopotential', o.referenceGeopotential);
-    } else if (o.referenceGeopotential !== undefined) {
-      throw new RangeError(`shallow water: referenceGeopotential (${o.referenceGeopotential}) is only used by scheme 'ab3-cn', but the scheme is '${scheme}'`);
+      const eps = o.offCentering ?? 0;
+      if (!(typeof eps === 'number' && eps >= 0 && eps < 1)) throw new RangeError(`shallow water: offCentering must be a number in [0, 1), got ${eps}`);
+    } else {
+      for (const k of ['referenceGeopotential', 'offCentering'] as const)
+        if (o[k] !== undefined) throw new RangeError(`shallow water: ${k} (${o[k]}) is only used by scheme 'ab3-cn', but the scheme is '${scheme}'`);
     }
     this.options = {
       nlat: o.nlat,
@@ -142,6 +152,7 @@ export class ShallowWaterModel {
       relaxationRates: { ...(o.relaxationRates ?? {}) },
       scheme,
       referenceGeopotential: o.referenceGeopotential,
+      offCentering: o.offCentering ?? 0,
     };
     checkPositive('radius', this.options.radius);
     checkPositive('gravity', this.options.gravity);
@@ -405,27 +416,29 @@ export class ShallowWaterModel {
   }
 
   /**
-   * The Crank–Nicolson part of scheme 'ab3-cn', per coefficient of degree l (λ = l(l+1)/R², Φ̄ the reference, a = dt/2).
+   * The Crank–Nicolson part of scheme 'ab3-cn', per coefficient of degree l (λ = l(l+1)/R², Φ̄ the reference,
+   * a₀ = (1−ε)·dt/2 and a₁ = (1+ε)·dt/2 the weights of steps n and n+1, both dt/2 without off-centring).
    * Linear operator L: (∂Φ/∂t, ∂δ/∂t) = (−Φ̄δ, λΦ) (the continuity flux Φ̄·u and the pressure gradient −∇²Φ; Φ_s is
    * constant in time, so the full Φ in λΦ is the depth's pressure gradient plus a constant the trapezoid integrates
    * exactly). `nonlinear(f, S)` = f − L·S, the AB3 part. `solve(X, S)`, X = S + dt·(AB3 of N): the (Φ, δ) at n+1 of
-   *   Φ' = X_Φ − a·Φ̄·(δ_n + δ'),  δ' = X_δ + a·λ·(Φ_n + Φ'),
-   * i.e. with E_Φ = X_Φ − aΦ̄δ_n, E_δ = X_δ + aλΦ_n and D = 1 + a²Φ̄λ: Φ' = (E_Φ − aΦ̄E_δ)/D, δ' = (E_δ + aλE_Φ)/D.
-   * ζ and the tracer are X's.
+   *   Φ' = X_Φ − Φ̄·(a₀δ_n + a₁δ'),  δ' = X_δ + λ·(a₀Φ_n + a₁Φ'),
+   * i.e. with E_Φ = X_Φ − a₀Φ̄δ_n, E_δ = X_δ + a₀λΦ_n and D = 1 + a₁²Φ̄λ: Φ' = (E_Φ − a₁Φ̄E_δ)/D,
+   * δ' = (E_δ + a₁λE_Φ)/D. ζ and the tracer are X's.
    */
   private crankNicolson(g: Graph): { nonlinear: (f: Tensor, S: Tensor) => Tensor; solve: (X: Tensor, S: Tensor) => Tensor } {
     const { radius: R, dt } = this.options;
     const phiBar = this.options.referenceGeopotential!;
     const N = this.nCoefficients;
     const F = this.nFields;
-    const a = dt / 2;
+    const a0 = ((1 - this.options.offCentering) * dt) / 2;
+    const a1 = ((1 + this.options.offCentering) * dt) / 2;
     const lambda = (l: number) => (l * (l + 1)) / (R * R);
     const k = (value: (l: number) => number) => this.constTensor(g, this.perCoefficient(value), [N, 1, 1, 1]);
     const lam = k(lambda);
-    const lamA = k((l) => a * lambda(l));
-    const inv = k((l) => 1 / (1 + a * a * phiBar * lambda(l)));
-    const phiCoupling = k((l) => (-a * phiBar) / (1 + a * a * phiBar * lambda(l)));
-    const deltaCoupling = k((l) => (a * lambda(l)) / (1 + a * a * phiBar * lambda(l)));
+    const lamA = k((l) => a0 * lambda(l));
+    const inv = k((l) => 1 / (1 + a1 * a1 * phiBar * lambda(l)));
+    const phiCoupling = k((l) => (-a1 * phiBar) / (1 + a1 * a1 * phiBar * lambda(l)));
+    const deltaCoupling = k((l) => (a1 * lambda(l)) / (1 + a1 * a1 * phiBar * lambda(l)));
     const field = (t: Tensor, i: number) => g.slice(t, [i], [i + 1], [2]);
     const rest = (t: Tensor) => (F > 3 ? [field(t, 1), ...Array.from({ length: F - 3 }, (_, i) => field(t, 3 + i))] : [field(t, 1)]);
     const assemble = (phi: Tensor, delta: Tensor, t: Tensor) => {
@@ -435,7 +448,7 @@ export class ShallowWaterModel {
     return {
       nonlinear: (f, S) => assemble(g.add(field(f, 0), g.mul(field(S, 2), phiBar)), g.sub(field(f, 2), g.mul(field(S, 0), lam)), f),
       solve: (X, S) => {
-        const ePhi = g.sub(field(X, 0), g.mul(field(S, 2), a * phiBar));
+        const ePhi = g.sub(field(X, 0), g.mul(field(S, 2), a0 * phiBar));
         const eDelta = g.add(field(X, 2), g.mul(field(S, 0), lamA));
         const phi = g.add(g.mul(ePhi, inv), g.mul(eDelta, phiCoupling));
         const delta = g.add(g.mul(eDelta, inv), g.mul(ePhi, deltaCoupling));
