@@ -221,8 +221,10 @@ export function stirringEnvelope(config: PlanetConfig, latDeg: number): number {
 
 /**
  * Reference depth of the semi-implicit scheme ('ab3-cn') by default, as a multiple of the mean depth: the gravity-wave
- * terms are implicit about Φ̄ = g·H̄ and the scheme is stable while the depth stays below H̄; the T42 planet's depth
- * reaches 1.5× its mean (3011 m in the s4 truth, 2000-05-31 to 2001-01-11).
+ * terms are implicit about Φ̄ = g·H̄. Deeper than the layer, or the explicit rest carries gravity waves of speed
+ * √(g(H − H̄)); not much deeper, since the AB3/trapezoid pair grows weakly where H < H̄ (dt 900 s without off-centring
+ * blew up on day 9 with H̄ = 4,000 m, not with 3,000 m). The T42 planet's depth reaches 1.5× its mean (3,011 m in the
+ * s4 truth, 2000-05-31 to 2001-01-11). Measurements: docs/performance.md, "Semi-implicit physics steps (session 5)".
  */
 export const REFERENCE_DEPTH_FACTOR = 1.5;
 
