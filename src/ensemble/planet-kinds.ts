@@ -9,7 +9,7 @@ import { hoursFromNoleapHours, noleapHoursFromDate } from './planet-calendar.ts'
 import {
   type CalibrationFile, CALIBRATION_LEAD_HOURS, calibrationPath, calibrationRecord, encodeStatics, measureRmse, readCalibration,
 } from './planet-calibration.ts';
-import { PLANET_CHANNELS, PLANET_GRID, type PlanetCheckpoint, PlanetForecastModel, readPlanetCheckpoint } from './planet-physics.ts';
+import { PLANET_CHANNELS, PLANET_GRID, type PlanetCheckpoint, PlanetForecastModel, planetModelOptions, readPlanetCheckpoint } from './planet-physics.ts';
 import { SfnoForecastModel, inspectSfno, sfnoGrid } from './planet-sfno.ts';
 import { TruthAnalyses, checkTruthStore } from './planet-truth.ts';
 import type { AnalysisKind, CheckpointInfo, ModelKind } from './registry.ts';
@@ -54,7 +54,7 @@ export const planetKind: ModelKind = {
   },
   async load(file, options) {
     const { ck, rmse48h } = inspectPlanet(file);
-    return new PlanetForecastModel({ planet: ck.planet, dt: ck.dt, stepsPerCall: ck.stepsPerCall, rmse48h, name: options.name, threads: options.threads });
+    return new PlanetForecastModel({ ...planetModelOptions(ck), rmse48h, name: options.name, threads: options.threads });
   },
 };
 
@@ -147,7 +147,7 @@ export async function calibrateCheckpoint(o: CalibrateOptions): Promise<Calibrat
     makeModel = () => SfnoForecastModel.create(ck, { statics: st, name, threads: o.threads });
   } else if (o.kind === 'planet') {
     const ck = readPlanetCheckpoint(o.checkpoint);
-    makeModel = async () => new PlanetForecastModel({ planet: ck.planet, dt: ck.dt, stepsPerCall: ck.stepsPerCall, name, threads: o.threads });
+    makeModel = async () => new PlanetForecastModel({ ...planetModelOptions(ck), name, threads: o.threads });
     analyses = await TruthAnalyses.open(o.truth, PLANET_GRID, PLANET_CHANNELS, '--truth');
   } else {
     throw new Error(`--kind: got ${JSON.stringify(o.kind)}; expected 'sfno' or 'planet'`);

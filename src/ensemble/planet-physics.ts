@@ -87,6 +87,11 @@ export function checkRmse(value: unknown, channels: readonly string[], where: st
   return Object.fromEntries(channels.map((c) => [c, v[c] as number]));
 }
 
+/** The model settings a planet checkpoint records (everything but calibration, name and threads). */
+export function planetModelOptions(ck: PlanetCheckpoint): PlanetModelOptions {
+  return { planet: ck.planet, dt: ck.dt, stepsPerCall: ck.stepsPerCall, scheme: ck.scheme, offCentering: ck.offCentering };
+}
+
 export interface PlanetModelOptions {
   planet?: Partial<PlanetConfig>;
   dt?: number;

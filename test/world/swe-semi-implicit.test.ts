@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { ShallowWaterModel, type SweScheme } from '../../src/world/swe.ts';
 import { spectraFromGrid, stateFromCase, williamson2 } from '../../src/world/cases.ts';
 import { memberGrid, normalisedL2 } from '../../src/world/diagnostics.ts';
-import { readPlanetCheckpoint } from '../../src/ensemble/planet-physics.ts';
+import { PlanetForecastModel, planetModelOptions, readPlanetCheckpoint } from '../../src/ensemble/planet-physics.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,4 +105,10 @@ test('physics checkpoint: scheme and offCentering are optional, "ab3-cn" and ε 
   assert.equal(readPlanetCheckpoint(write('eps.json', { scheme: 'ab3-cn', offCentering: 0.2 })).offCentering, 0.2);
   assert.throws(() => readPlanetCheckpoint(write('eps-ab3.json', { offCentering: 0.2 })), /offCentering is only used with scheme "ab3-cn", but the scheme is "ab3"/);
   assert.throws(() => readPlanetCheckpoint(write('eps-bad.json', { scheme: 'ab3-cn', offCentering: 1.5 })), /offCentering must be a number in \[0, 1\), got 1.5/);
+  // the model built from a checkpoint (the planet kind and `myriad calibrate`) runs the recorded scheme
+  const model = new PlanetForecastModel(planetModelOptions(readPlanetCheckpoint(write('run.json', { scheme: 'ab3-cn', offCentering: 0.1 }))));
+  assert.equal(model.planet.model.options.scheme, 'ab3-cn');
+  assert.equal(model.planet.model.options.offCentering, 0.1);
+  assert.equal(model.planet.model.options.dt, 720);
+  assert.equal(new PlanetForecastModel(planetModelOptions(readPlanetCheckpoint(write('plain2.json', {})))).planet.model.options.scheme, 'ab3');
 });
