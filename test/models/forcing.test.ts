@@ -16,6 +16,7 @@ import { STIRRING_FORCINGS, StirringForcing, stirringSpecOf } from '../../src/mo
 import { Forecaster } from '../../src/models/forecaster.ts';
 import { Sfno, constantParameters, initSfnoParameters, resolveSfnoConfig } from '../../src/models/sfno.ts';
 import { DEFAULT_PLANET, FORECAST_GRID, Planet } from '../../src/world/planet.ts';
+import { maxRelativeDifference } from './compare.ts';
 import { writeSyntheticTruth } from './synthetic-truth.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'myriad-forcing-'));
@@ -118,15 +119,7 @@ test('forced rollout equals step-by-step forwards on assembled inputs; the Forec
   assembleInput(data, 1, layout, stats, x2, 0);
   x2.set(y1.subarray(0, 4 * P), 0);
   const y2 = (await refExe.run({ x: { data: x2, shape: [1, nIn, 8, 16] } })).y.data as Float32Array;
-  const cmp = (a: Float32Array, b: Float32Array) => {
-    let d = 0;
-    let m = 0;
-    for (let i = 0; i < 4 * P; i++) {
-      d = Math.max(d, Math.abs(a[i] - b[i]));
-      m = Math.max(m, Math.abs(b[i]));
-    }
-    return d / m;
-  };
+  const cmp = (a: Float32Array, b: Float32Array) => maxRelativeDifference(a, b, 4 * P);
   // the rollout graph with the forcing as a shared per-step input
   const g = new Graph('rollout');
   const p = constantParameters(g, cfg, values);

@@ -14,6 +14,7 @@ import {
 } from '../../src/models/forecast.ts';
 import { Sfno, constantParameters, initSfnoParameters, resolveSfnoConfig } from '../../src/models/sfno.ts';
 import { Forecaster } from '../../src/models/forecaster.ts';
+import { maxRelativeDifference } from './compare.ts';
 import { writeSyntheticTruth } from './synthetic-truth.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'myriad-forecast-'));
@@ -75,15 +76,7 @@ test('rollout with shared statics equals step-by-step forwards on assembled inpu
   const seasonData = Float32Array.from([...seasonFeatures(data.dayOfYear[0]), ...seasonFeatures(data.dayOfYear[1])]);
   const out = await exe.run({ state: { data: state, shape: [N, 4, 8, 16] }, season: { data: seasonData, shape: [2, 2] } });
   // member 0 of the reference started at t = 0 as well
-  const cmp = (a: Float32Array, b: Float32Array) => {
-    let d = 0;
-    let m = 0;
-    for (let i = 0; i < 4 * P; i++) {
-      d = Math.max(d, Math.abs(a[i] - b[i]));
-      m = Math.max(m, Math.abs(b[i]));
-    }
-    return d / m;
-  };
+  const cmp = (a: Float32Array, b: Float32Array) => maxRelativeDifference(a, b, 4 * P);
   assert.ok(cmp(out.s0.data as Float32Array, y1) < 1e-5, `step 1: ${cmp(out.s0.data as Float32Array, y1)}`);
   assert.ok(cmp(out.s1.data as Float32Array, y2) < 1e-5, `step 2: ${cmp(out.s1.data as Float32Array, y2)}`);
   // and the second member differs from the first in the reference (it started 6 h later): the test is not vacuous
