@@ -12,6 +12,13 @@ import { type PlanetConfig, planetConfig, stirringBandSpectra, stirringEnvelope 
 export const STIRRING_FORCINGS = ['stirring_start', 'stirring_end'] as const;
 export type ForcingName = (typeof STIRRING_FORCINGS)[number];
 
+/** Which step boundary a forcing channel is taken at: 0 = the step's start, 1 = its end. */
+export function forcingStepOffset(name: string): number {
+  const k = (STIRRING_FORCINGS as readonly string[]).indexOf(name);
+  if (k < 0) throw new ForcingError(`unknown forcing channel '${name}' (known: ${STIRRING_FORCINGS.join(', ')})`);
+  return k;
+}
+
 /** The planet settings that fix the stirring (what a checkpoint records to compute its forcing inputs). */
 export const STIRRING_KEYS = ['stirringRate', 'stirringMinDegree', 'stirringMaxDegree', 'stirringDays', 'stirringLatitudeWidth', 'stirringSeed', 'jetLatitude'] as const;
 export type StirringSpec = Pick<PlanetConfig, (typeof STIRRING_KEYS)[number]>;
@@ -92,8 +99,6 @@ export class StirringForcing {
 
   /** The forcing channel `name` of a step that starts at `hours` and lasts `stepHours`. */
   channel(name: string, hours: number, stepHours: number): Float32Array {
-    if (name === 'stirring_start') return this.field(hours);
-    if (name === 'stirring_end') return this.field(hours + stepHours);
-    throw new ForcingError(`unknown forcing channel '${name}' (known: ${STIRRING_FORCINGS.join(', ')})`);
+    return this.field(hours + forcingStepOffset(name) * stepHours);
   }
 }

@@ -4,7 +4,7 @@ import { type Tensor, Graph, GraphError } from '../engine/graph.ts';
 import { openZarrArray, openZarrStore, readZarrArray, readZarrAttributes } from '../io/zarr.ts';
 import { type GridKind, GRID_KINDS, gridGeometry } from '../sphere/grid.ts';
 import { type ChannelLayout, type ChannelStats, inputChannelNames } from './checkpoint.ts';
-import { StirringForcing, type StirringSpec, stirringSpecOf } from './forcing.ts';
+import { StirringForcing, type StirringSpec, forcingStepOffset, stirringSpecOf } from './forcing.ts';
 import type { Sfno } from './sfno.ts';
 
 export const PROGNOSTIC_CHANNELS = ['u', 'v', 'height', 'tracer'] as const;
@@ -391,8 +391,7 @@ export function rolloutInternal(g: Graph, model: Sfno, layout: ChannelLayout, p:
   if (forcings.length && (!forcing || forcing.rank !== 3 || forcing.shape[0] !== nlon || forcing.shape[1] !== steps + 1 || forcing.shape[2] !== nlat))
     throw new GraphError(`rollout: forcing must be [${nlon}, ${steps + 1}, ${nlat}] for the forcing channels ${forcings.join(', ')}, got ${forcing ? `[${forcing.shape.join(',')}]` : 'none'}`);
   // time index (step boundary) of each forcing channel relative to the step's start
-  const offsets = forcings.map((f) => (f === 'stirring_start' ? 0 : f === 'stirring_end' ? 1 : NaN));
-  if (offsets.some(Number.isNaN)) throw new GraphError(`rollout: unknown forcing channels in [${forcings.join(', ')}]`);
+  const offsets = forcings.map((f) => forcingStepOffset(f));
   const ones = g.constant(new Float32Array(nlon * nlat).fill(1), [nlon, 1, nlat]);
   const out: Tensor[] = [];
   let state = state0;
