@@ -124,7 +124,6 @@ export class PlanetForecastModel implements ForecastModel {
   readonly config: PlanetConfig;
   readonly dt: number;
   readonly stepsPerCall: number;
-  readonly scheme: SweScheme;
   private readonly toSpectra = new Map<number, Promise<Executable>>();
 
   constructor(options: PlanetModelOptions = {}) {
@@ -133,9 +132,8 @@ export class PlanetForecastModel implements ForecastModel {
     if (!(this.dt > 0 && Number.isInteger((STEP_HOURS * 3600) / this.dt))) throw new RangeError(`planet model: dt must divide 6 hours (21600 s), got ${this.dt}`);
     this.stepsPerCall = options.stepsPerCall ?? PLANET_CHECKPOINT_DEFAULTS.stepsPerCall;
     if (!(Number.isInteger(this.stepsPerCall) && this.stepsPerCall >= 1)) throw new RangeError(`planet model: stepsPerCall must be a positive integer, got ${this.stepsPerCall}`);
-    this.scheme = options.scheme ?? 'ab3';
-    if (!SWE_SCHEMES.includes(this.scheme)) throw new RangeError(`planet model: scheme must be one of ${SWE_SCHEMES.join(', ')}, got ${JSON.stringify(options.scheme)}`);
-    this.planet = new Planet(this.config, { nlat: FORECAST_GRID.nlat, lmax: FORECAST_GRID.lmax, dt: this.dt, scheme: this.scheme, referenceDepth: options.referenceDepth, offCentering: options.offCentering }, options.threads);
+    // the shallow-water model checks the scheme and its settings
+    this.planet = new Planet(this.config, { nlat: FORECAST_GRID.nlat, lmax: FORECAST_GRID.lmax, dt: this.dt, scheme: options.scheme, referenceDepth: options.referenceDepth, offCentering: options.offCentering }, options.threads);
     this.name = options.name ?? 'planet';
     this.rmse48h = options.rmse48h ? Float64Array.from(options.rmse48h) : new Float64Array(PLANET_CHANNELS.length).fill(NaN);
     if (this.rmse48h.length !== PLANET_CHANNELS.length) throw new RangeError(`planet model rmse48h: expected ${PLANET_CHANNELS.length} values, got ${this.rmse48h.length}`);

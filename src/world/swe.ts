@@ -440,11 +440,8 @@ export class ShallowWaterModel {
     const phiCoupling = k((l) => (-a1 * phiBar) / (1 + a1 * a1 * phiBar * lambda(l)));
     const deltaCoupling = k((l) => (a1 * lambda(l)) / (1 + a1 * a1 * phiBar * lambda(l)));
     const field = (t: Tensor, i: number) => g.slice(t, [i], [i + 1], [2]);
-    const rest = (t: Tensor) => (F > 3 ? [field(t, 1), ...Array.from({ length: F - 3 }, (_, i) => field(t, 3 + i))] : [field(t, 1)]);
-    const assemble = (phi: Tensor, delta: Tensor, t: Tensor) => {
-      const [zeta, ...after] = rest(t);
-      return g.concat([phi, zeta, delta, ...after], 2);
-    };
+    // (Φ, ζ, δ, fields after δ) with Φ and δ replaced, ζ and the rest taken from t
+    const assemble = (phi: Tensor, delta: Tensor, t: Tensor) => g.concat([phi, field(t, 1), delta, ...Array.from({ length: F - 3 }, (_, i) => field(t, 3 + i))], 2);
     return {
       nonlinear: (f, S) => assemble(g.add(field(f, 0), g.mul(field(S, 2), phiBar)), g.sub(field(f, 2), g.mul(field(S, 0), lam)), f),
       solve: (X, S) => {
