@@ -3,9 +3,12 @@
 //
 // Line fields (times are medians over interleaved repeats, ms, float32, the threads given):
 //   forward_ms / inverse_ms            internal layout [nlon,B,nlat] -> packed spectra (-> field), one session run each:
-//                                      what a user running the fragment as its own graph gets (feed + run + fetch); the
-//                                      packed spectra cross the host boundary as one flat vector (flattenPacked /
-//                                      unflattenPacked: one fetch or feed instead of one per block)
+//                                      what a user running the fragment as its own graph gets (feed + run, the result
+//                                      written into a caller-owned buffer reused from run to run, as a program
+//                                      transforming many fields would); the packed spectra cross the host boundary as
+//                                      one flat vector (flattenPacked / unflattenPacked: one fetch or feed instead of
+//                                      one per block)
+//   forward_alloc_ms / inverse_alloc_ms the same with the result fetched into a new array each run (allocation + copy)
 //   forward_cpu_ms / inverse_cpu_ms    this process's CPU time (user + system) during those runs: robust to other jobs
 //                                      taking turns on the cores, still inflated when they share one core's caches
 //   roundtrip_ingraph_ms               forward + inverse inside one graph, without host I/O: the run time of a graph
@@ -136,14 +139,18 @@ export async function benchSphere(options: { threads?: number[] } = {}): Promise
       const sd = data([nPacked], (k) => Math.cos(k * 0.11));
       const xpd = new Float32Array(c.batch * c.nlat * c.nlon).map((_, i) => Math.sin(i * 0.37));
       const cd = new Float32Array(c.batch * c.lmax * c.lmax).map((_, i) => Math.cos(i * 0.11));
-      const [fw, iw, fa, ia, r1, rK] = await timeInterleaved(
+      const sOut = new Float32Array(nPacked);
+      const yOut = new Float32Array(c.nlon * c.batch * c.nlat);
+      const [fw, iw, fa, ia, r1, rK, fn, inew] = await timeInterleaved(
         [
-          () => exe[0].run({ x: xd }),
-          () => exe[1].run({ s: sd }),
+          () => exe[0].run({ x: xd }, undefined, { s: sOut }),
+          () => exe[1].run({ s: sd }, undefined, { y: yOut }),
           () => exe[2].run({ x: xpd }),
           () => exe[3].run({ re: cd, im: cd }),
           () => exe[4].run({ x: xd }),
           () => exe[5].run({ x: xd }),
+          () => exe[0].run({ x: xd }),
+          () => exe[1].run({ s: sd }),
         ],
         repeats,
       );
@@ -167,6 +174,8 @@ export async function benchSphere(options: { threads?: number[] } = {}): Promise
         inverse_ms: +inverse.toFixed(3),
         forward_cpu_ms: +fw.cpu.toFixed(3),
         inverse_cpu_ms: +iw.cpu.toFixed(3),
+        forward_alloc_ms: +fn.wall.toFixed(3),
+        inverse_alloc_ms: +inew.wall.toFixed(3),
         roundtrip_ingraph_ms: +roundTrip.toFixed(3),
         roundtrip_ingraph_cpu_ms: +roundTripCpu.toFixed(3),
         forward_api_ms: +forwardApi.toFixed(3),
@@ -178,7 +187,7 @@ export async function benchSphere(options: { threads?: number[] } = {}): Promise
         roundtrip_ingraph_gflops: rate(roundTrip / 2),
         gemm_ingraph_gflops: +gemm.toFixed(1),
         layout:
-          'forward_ms/inverse_ms: internal layout [nlon,B,nlat] <-> packed spectra (one flat vector), feed+run+fetch (wall; *_cpu_ms: process CPU time); roundtrip_ingraph_ms: forward+inverse inside a graph (K chained minus one, over K-1), no host I/O; *_api_ms: [B,nlat,nlon] <-> [B,lmax,mmax], feed+run+fetch',
+          'forward_ms/inverse_ms: internal layout [nlon,B,nlat] <-> packed spectra (one flat vector), feed+run, result into a reused caller-owned buffer (wall; *_cpu_ms: process CPU time; *_alloc_ms: result fetched into a new array); roundtrip_ingraph_ms: forward+inverse inside a graph (K chained minus one, over K-1), no host I/O; *_api_ms: [B,nlat,nlon] <-> [B,lmax,mmax], feed+run+fetch',
       });
     }
   }

@@ -327,14 +327,40 @@ export interface ExportedModel {
   bytes: Uint8Array;
   inputNames: string[];
   outputNames: string[];
+  /** outputs the model declares with the shape before their trailing reshapes (`elideOutputReshapes`), by name */
+  reshapedOutputs: Map<string, Tensor>;
+}
+
+export interface ExportOptions {
+  /**
+   * Declare a graph output made by Reshape nodes as the tensor they reshape (the same values in the same order):
+   * onnxruntime copies a reshaped graph output into a buffer of its own, whereas the producer of an output that is
+   * not reshaped writes straight into it. For the runtime, which restores the declared shape on the host; files for
+   * other tools keep the declared shapes (default false).
+   */
+  elideOutputReshapes?: boolean;
+}
+
+/** The tensor behind a chain of Reshape nodes (the tensor itself when it is not a reshape). */
+function unreshaped(t: Tensor): Tensor {
+  while (t.source.kind === 'node' && t.source.node.op === 'Reshape') t = t.source.node.inputs[0];
+  return t;
 }
 
 /** Serialises the graph's declared inputs and outputs (and whatever connects them) to ONNX bytes. */
-export function exportOnnx(graph: Graph): ExportedModel {
+export function exportOnnx(graph: Graph, options: ExportOptions = {}): ExportedModel {
   if (graph.outputs.size === 0) throw new GraphError(`graph '${graph.name}' has no outputs`);
   for (const name of graph.outputs.keys())
     if (graph.inputs.has(name)) throw new GraphError(`output '${name}' has the same name as an input`);
-  const nodes = neededNodes(graph.outputs.values());
+  // outputs as the model declares them: behind their reshapes when asked (the reshape nodes are then not needed for them)
+  const declared = new Map<string, Tensor>();
+  const reshapedOutputs = new Map<string, Tensor>();
+  for (const [outName, t] of graph.outputs) {
+    const inner = options.elideOutputReshapes ? unreshaped(t) : t;
+    declared.set(outName, inner);
+    if (inner !== t) reshapedOutputs.set(outName, inner);
+  }
+  const nodes = neededNodes(declared.values());
   const e = new Emitter();
   const names = new Map<number, string>();
   const name = (t: Tensor): string => {
@@ -354,7 +380,7 @@ export function exportOnnx(graph: Graph): ExportedModel {
     if (plan === undefined) emitNode(e, node, name);
     else if (plan !== null) emitSplit(e, plan, name);
   }
-  for (const [outName, t] of graph.outputs) e.node('Identity', [name(t)], {}, outName);
+  for (const [outName, t] of declared) e.node('Identity', [name(t)], {}, outName);
 
   const w = new ProtoWriter();
   w.int(1, ONNX_IR_VERSION);
@@ -365,13 +391,13 @@ export function exportOnnx(graph: Graph): ExportedModel {
     g.string(2, graph.name);
     for (const init of e.inits) g.message(5, (tw) => writeTensor(tw, init));
     for (const [inName, t] of graph.inputs) g.message(11, (vi) => writeValueInfo(vi, inName, t.dtype, t.shape));
-    for (const [outName, t] of graph.outputs) g.message(12, (vi) => writeValueInfo(vi, outName, t.dtype, t.shape));
+    for (const [outName, t] of declared) g.message(12, (vi) => writeValueInfo(vi, outName, t.dtype, t.shape));
   });
   w.message(8, (op) => {
     op.string(1, '');
     op.int(2, ONNX_OPSET);
   });
-  return { bytes: w.finish(), inputNames: [...graph.inputs.keys()], outputNames: [...graph.outputs.keys()] };
+  return { bytes: w.finish(), inputNames: [...graph.inputs.keys()], outputNames: [...graph.outputs.keys()], reshapedOutputs };
 }
 
 export { parseDim };

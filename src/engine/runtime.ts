@@ -12,6 +12,11 @@ export interface HostTensor {
   shape: number[];
 }
 export type Feed = HostTensor | HostData;
+/**
+ * Caller-owned output buffers by output name: onnxruntime writes those results straight into them (no allocation
+ * and no copy per run; a typed array alone when the graph fixes the output's shape, or with an explicit shape).
+ */
+export type OutputBuffers = Record<string, HostTensor | HostData>;
 
 export interface CompileOptions {
   /** Intra-op threads; default: all cores (or MYRIAD_THREADS). */
@@ -46,6 +51,30 @@ interface InputSpec {
   shape: (number | string)[];
 }
 
+/**
+ * A concrete shape for `dims`: symbolic sizes from the feeds' bindings, at most one left open taken from the element
+ * count `count` (when given); null when that does not fix it.
+ */
+function concreteShape(dims: readonly (number | string)[], bound: Map<string, number>, count: number | null): number[] | null {
+  let open = -1;
+  let known = 1;
+  const shape = dims.map((d, i) => {
+    if (typeof d === 'number') return (known *= d), d;
+    const p = parseDim(d);
+    const v = p.sym ? bound.get(p.sym) : undefined;
+    if (v !== undefined) return (known *= v * p.coef), v * p.coef;
+    if (open >= 0) open = -2;
+    else if (open === -1) open = i;
+    return 0;
+  });
+  if (open === -2) return null;
+  if (open >= 0) {
+    if (count === null || known === 0 || count % known !== 0) return null;
+    shape[open] = count / known;
+  }
+  return shape;
+}
+
 /** A compiled graph: one onnxruntime session plus what its inputs must look like. */
 export class Executable {
   constructor(
@@ -53,10 +82,17 @@ export class Executable {
     readonly key: string,
     readonly inputs: Map<string, InputSpec> | null,
     readonly outputNames: string[],
+    readonly outputs: Map<string, InputSpec> | null = null,
+    /** outputs the session produces before their trailing reshape: the shape onnxruntime sees, by name */
+    readonly reshapedOutputs: Map<string, InputSpec> = new Map(),
   ) {}
 
-  /** Runs with feeds by input name; returns every output (or only `fetch`). */
-  async run(feeds: Record<string, Feed>, fetch?: string[]): Promise<Record<string, HostTensor>> {
+  /**
+   * Runs with feeds by input name; returns every output (or only `fetch`). Outputs named in `into` are written into
+   * those caller-owned buffers, which the result then holds (reuse them across runs to skip the per-run allocation
+   * and copy of large results).
+   */
+  async run(feeds: Record<string, Feed>, fetch?: string[], into?: OutputBuffers): Promise<Record<string, HostTensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     const bound = new Map<string, number>();
     for (const [name, f] of Object.entries(feeds)) {
@@ -78,9 +114,19 @@ export class Executable {
       ortFeeds[name] = new ort.Tensor(dt === 'bool' ? 'bool' : dt, data as never, shape);
     }
     if (this.inputs) for (const name of this.inputs.keys()) if (!(name in feeds)) throw new RuntimeError(`missing feed for input '${name}'`);
+    const names = fetch ?? this.outputNames;
+    for (const name of names) if (!this.outputNames.includes(name)) throw new RuntimeError(`'${name}' is not an output of this graph (outputs: ${this.outputNames.join(', ')})`);
+    let fetches: ort.InferenceSession.FetchesType | undefined = fetch;
+    if (into) {
+      const pre: Record<string, ort.Tensor | null> = {};
+      for (const name of Object.keys(into))
+        if (!names.includes(name)) throw new RuntimeError(`output buffer '${name}': not an output ${fetch ? 'fetched by this run' : 'of this graph'} (${names.join(', ')})`);
+      for (const name of names) pre[name] = into[name] ? this.outputTensor(name, into[name], bound) : null;
+      fetches = pre;
+    }
     let res: ort.InferenceSession.OnnxValueMapType;
     try {
-      res = fetch ? await this.session.run(ortFeeds, fetch) : await this.session.run(ortFeeds);
+      res = fetches ? await this.session.run(ortFeeds, fetches) : await this.session.run(ortFeeds);
     } catch (err) {
       throw new RuntimeError(`onnxruntime could not run the model: ${(err as Error).message}`);
     }
@@ -88,9 +134,47 @@ export class Executable {
     for (const [name, t] of Object.entries(res)) {
       const dt = ORT_DTYPE[t.type];
       if (!dt) throw new RuntimeError(`output '${name}' has unsupported type ${t.type}`);
-      out[name] = { data: t.data as HostData, shape: t.dims.map(Number) };
+      const buffer = into?.[name];
+      const data = buffer ? (ArrayBuffer.isView(buffer) ? (buffer as HostData) : (buffer as HostTensor).data) : (t.data as HostData);
+      let shape = t.dims.map(Number);
+      if (this.reshapedOutputs.has(name)) {
+        // the session's output is the tensor before the graph's final reshape: the same values, the declared shape
+        const declared = concreteShape(this.outputs!.get(name)!.shape, bound, data.length);
+        if (!declared) throw new RuntimeError(`output '${name}': cannot restore its shape ${formatShape(this.outputs!.get(name)!.shape)} from ${data.length} values`);
+        shape = declared;
+      }
+      out[name] = { data, shape };
     }
     return out;
+  }
+
+  /** A caller's output buffer as an onnxruntime tensor, checked against the graph's output (dtype, shape, size). */
+  private outputTensor(name: string, buffer: HostTensor | HostData, bound: Map<string, number>): ort.Tensor {
+    const data = ArrayBuffer.isView(buffer) ? (buffer as HostData) : (buffer as HostTensor).data;
+    const spec = this.outputs?.get(name);
+    const dt = dtypeOf(data);
+    if (spec && spec.dtype !== dt) throw new RuntimeError(`output buffer '${name}': expected ${spec.dtype}, got ${dt}`);
+    let shape: number[];
+    if (ArrayBuffer.isView(buffer)) {
+      if (!spec) throw new RuntimeError(`output buffer '${name}' needs an explicit shape`);
+      const s = concreteShape(spec.shape, bound, null);
+      if (!s) throw new RuntimeError(`output buffer '${name}': its shape ${formatShape(spec.shape)} is not fixed by the feeds; pass { data, shape }`);
+      shape = s;
+    } else {
+      shape = (buffer as HostTensor).shape;
+      if (spec && (shape.length !== spec.shape.length || spec.shape.some((d, i) => typeof d === 'number' && d !== shape[i])))
+        throw new RuntimeError(`output buffer '${name}': shape ${formatShape(shape)} does not match ${formatShape(spec.shape)}`);
+    }
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (n !== data.length) throw new RuntimeError(`output buffer '${name}': ${data.length} values do not fill shape ${formatShape(shape)}`);
+    const inner = this.reshapedOutputs.get(name);
+    if (inner) {
+      // onnxruntime writes the tensor before the graph's final reshape: the same values in another shape
+      const s = concreteShape(inner.shape, bound, n);
+      if (!s) throw new RuntimeError(`output buffer '${name}': the shape before its reshape, ${formatShape(inner.shape)}, is not fixed by the feeds`);
+      shape = s;
+    }
+    return new ort.Tensor(dt === 'bool' ? 'bool' : dt, data as never, shape);
   }
 
   private resolveShape(name: string, spec: InputSpec, n: number, bound: Map<string, number>): number[] {
@@ -152,14 +236,18 @@ export async function compile(graph: Graph, options: CompileOptions = {}): Promi
   const threads = options.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new RuntimeError(`threads must be a positive integer, got ${threads}`);
   const spinning = options.spinning ?? true;
-  const model = exportOnnx(graph);
+  const model = exportOnnx(graph, { elideOutputReshapes: true });
   const key = sessionKey(createHash('sha256').update(model.bytes).digest('hex'), threads, spinning);
   let p = cache.get(key);
   if (!p) {
     const specs = new Map<string, InputSpec>();
     for (const [name, t] of graph.inputs) specs.set(name, { dtype: t.dtype, shape: [...t.shape] });
+    const outSpecs = new Map<string, InputSpec>();
+    for (const [name, t] of graph.outputs) outSpecs.set(name, { dtype: t.dtype, shape: [...t.shape] });
+    const innerSpecs = new Map<string, InputSpec>();
+    for (const [name, t] of model.reshapedOutputs) innerSpecs.set(name, { dtype: t.dtype, shape: [...t.shape] });
     p = createSession(model.bytes, threads, spinning)
-      .then((s) => new Executable(s, key, specs, model.outputNames))
+      .then((s) => new Executable(s, key, specs, model.outputNames, outSpecs, innerSpecs))
       .catch((err: unknown) => {
         cache.delete(key);
         throw new RuntimeError(`onnxruntime rejected graph '${graph.name}': ${(err as Error).message}`);

@@ -590,12 +590,23 @@ export function packedLength(plan: ShtPlan, Bf: number): number {
 }
 
 /**
- * All packed blocks as one 1-D tensor (each block's values in its own layout, blocks in plan order): one graph
- * output or input instead of one per block, for standalone graphs that exchange spectra with the host (each
- * feed or fetch through onnxruntime costs tens of µs; inside a graph keep the blocks).
+ * Whether the flat packed vector is the blocks joined along their degree axis, [2·Bf, Σ nl] row-major (plans with one
+ * order per block, batch-major: the 721×1440 kind, where a reshape per block costs ~1 ms per transform in node
+ * overheads), rather than block after block.
+ */
+export function flatByDegree(plan: ShtPlan): boolean {
+  return plan.blockLayout === 'batch-major' && plan.blocks.length > 1 && plan.blocks.every((b) => b.ms.length === 1);
+}
+
+/**
+ * All packed blocks as one 1-D tensor: one graph output or input instead of one per block, for standalone graphs
+ * that exchange spectra with the host (each feed or fetch through onnxruntime costs tens of µs; inside a graph keep
+ * the blocks). Block after block, each in its own layout; with one order per block (`flatByDegree`) the blocks
+ * [1, 2·Bf, nl] joined along the degree axis instead.
  */
 export function flattenPacked(g: Graph, plan: ShtPlan, blocks: Packed): Tensor {
   checkPacked('flattenPacked', plan, blocks);
+  if (flatByDegree(plan)) return g.reshape(g.concat(blocks, 2), [-1]);
   const flat = blocks.map((b) => g.reshape(b, [-1]));
   return flat.length === 1 ? flat[0] : g.concat(flat, 0);
 }
@@ -607,6 +618,10 @@ export function unflattenPacked(g: Graph, plan: ShtPlan, flat: Tensor, Bf: numbe
   if (flat.rank !== 1 || flat.shape[0] !== n || flat.dtype !== plan.dtype)
     throw new GraphError(`unflattenPacked: expected a ${plan.dtype} vector of ${n} values (Bf ${Bf}), got ${flat.dtype} ${formatShape(flat.shape)}`);
   let offset = 0;
+  if (flatByDegree(plan)) {
+    const all = g.reshape(flat, [1, 2 * Bf, n / (2 * Bf)]);
+    return plan.blocks.map((b) => g.slice(all, [offset], [(offset += b.ls.length)], [2]));
+  }
   return plan.blocks.map((b) => {
     const size = b.ms.length * 2 * Bf * b.ls.length;
     const piece = plan.blocks.length === 1 ? flat : g.slice(flat, [offset], [offset + size], [0]);

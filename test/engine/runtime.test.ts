@@ -394,6 +394,66 @@ test('bad feeds give clear RuntimeErrors', async () => {
   await expect({ ...ok, y: { data: new Float32Array(3), shape: [3, 1] } }, /symbolic size N = 3 disagrees with 2/);
 });
 
+test('outputs can be written into caller-owned buffers, reused across runs; bad buffers give clear errors', async () => {
+  const g = new Graph('into');
+  const x = g.input('x', 'float32', ['N', 3]);
+  g.output('double', g.mul(x, 2));
+  g.output('rowsum', g.reduceSum(x, [1]));
+  const exe = await compile(g, { threads: 1 });
+  const buf = new Float32Array(6).fill(Number.NaN);
+  for (const shift of [0, 10]) {
+    const xd = Float32Array.from({ length: 6 }, (_, i) => i + shift);
+    const out = await exe.run({ x: xd }, undefined, { double: buf });
+    assert.equal(out.double.data, buf, 'the result is the caller\'s buffer');
+    assert.deepEqual(out.double.shape, [2, 3]);
+    assert.deepEqual(Array.from(buf), Array.from(xd, (v) => 2 * v));
+    assert.deepEqual(Array.from(out.rowsum.data as Float32Array), [3 + 3 * shift, 12 + 3 * shift], 'other outputs are fetched as usual');
+  }
+  const withShape = await exe.run({ x: new Float32Array([1, 2, 3]) }, ['rowsum'], { rowsum: { data: new Float32Array(1), shape: [1] } });
+  assert.deepEqual(Array.from(withShape.rowsum.data as Float32Array), [6]);
+  assert.deepEqual(Object.keys(withShape), ['rowsum']);
+  const expect = async (p: Promise<unknown>, re: RegExp) =>
+    assert.rejects(p, (e: Error) => {
+      assert.ok(e instanceof RuntimeError, `expected RuntimeError, got ${e.name}: ${e.message}`);
+      assert.match(e.message, re);
+      return true;
+    });
+  const xd = new Float32Array(6);
+  await expect(exe.run({ x: xd }, undefined, { double: new Float32Array(5) }), /output buffer 'double': 5 values do not fill shape \[2,3\]/);
+  await expect(exe.run({ x: xd }, undefined, { double: new Float64Array(6) }), /output buffer 'double': expected float32, got float64/);
+  await expect(exe.run({ x: xd }, undefined, { double: { data: new Float32Array(6), shape: [3, 2] } }), /output buffer 'double': shape \[3,2\] does not match \[N,3\]/);
+  await expect(exe.run({ x: xd }, undefined, { triple: new Float32Array(6) }), /output buffer 'triple': not an output of this graph/);
+  await expect(exe.run({ x: xd }, ['rowsum'], { double: buf }), /output buffer 'double': not an output fetched by this run/);
+  await expect(exe.run({ x: xd }, ['nope']), /'nope' is not an output of this graph \(outputs: double, rowsum\)/);
+});
+
+test('reshaped graph outputs keep their declared shapes (the session produces them before the reshape)', async () => {
+  const g = new Graph('reshaped-outputs');
+  const x = g.input('x', 'float32', ['N', 6]);
+  const y = g.mul(x, 3);
+  g.output('cube', g.reshape(y, [-1, 2, 3]));
+  g.output('flat', g.reshape(g.reshape(y, [-1, 3]), [-1]));
+  g.output('plain', y);
+  g.output('echo', g.reshape(x, [-1, 3, 2]));
+  const exe = await compile(g, { threads: 1 });
+  assert.deepEqual([...exe.reshapedOutputs.keys()].sort(), ['cube', 'echo', 'flat']);
+  for (const n of [1, 3]) {
+    const xd = Float32Array.from({ length: 6 * n }, (_, i) => i - 4);
+    const out = await exe.run({ x: xd });
+    assert.deepEqual(out.cube.shape, [n, 2, 3]);
+    assert.deepEqual(out.flat.shape, [6 * n]);
+    assert.deepEqual(out.plain.shape, [n, 6]);
+    assert.deepEqual(out.echo.shape, [n, 3, 2]);
+    for (const k of ['cube', 'flat', 'plain'] as const) assert.deepEqual(Array.from(out[k].data as Float32Array), Array.from(xd, (v) => 3 * v), k);
+    assert.deepEqual(Array.from(out.echo.data as Float32Array), Array.from(xd));
+    const buf = new Float32Array(6 * n);
+    const into = await exe.run({ x: xd }, ['cube'], { cube: buf });
+    assert.equal(into.cube.data, buf);
+    assert.deepEqual(into.cube.shape, [n, 2, 3]);
+    assert.deepEqual(Array.from(buf), Array.from(xd, (v) => 3 * v));
+  }
+});
+
 test('spinning of idle intra-op threads can be switched off: its own session, the same results', async () => {
   const g = new Graph('spinning');
   const a = g.input('a', 'float32', [64, 48]);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Graph } from '../../src/engine/graph.ts';
 import { compile } from '../../src/engine/runtime.ts';
 import { loadSafetensors } from '../../src/io/safetensors.ts';
-import { ShtPlan, analysis, synthesis, flattenPacked, unflattenPacked, packedLength, shtForward, shtInverse, vectorShtForward, vectorShtInverse, type ShtGraphOptions } from '../../src/sphere/sht.ts';
+import { ShtPlan, analysis, synthesis, flatByDegree, flattenPacked, unflattenPacked, packedLength, shtForward, shtInverse, vectorShtForward, vectorShtInverse, type ShtGraphOptions } from '../../src/sphere/sht.ts';
 import type { GridKind } from '../../src/sphere/grid.ts';
 import { gradCheck } from '../engine/gradcheck.ts';
 
@@ -205,9 +205,10 @@ test('odd DFT factors give the direct DFT transform (forward and inverse, float6
   assert.throws(() => new ShtPlan(grid, { lmax: L, mmax: L, dft: 'factorised', dftFactor: 7 }), /proper divisor of nlon 30/);
 });
 
-test('packed spectra flatten to one vector and back (both block layouts), and the flat synthesis equals the blockwise one', async () => {
-  for (const blockLayout of ['batch-major', 'degree-major'] as const) {
-    const plan = new ShtPlan({ kind: 'legendre-gauss', nlat: 10, nlon: 20 }, { lmax: 9, mmax: 9, dtype: 'float64', groupSize: 3, blockLayout });
+test('packed spectra flatten to one vector and back (both block layouts, groups and single orders), and the flat synthesis equals the blockwise one', async () => {
+  for (const [blockLayout, groupSize] of [['batch-major', 3], ['degree-major', 3], ['batch-major', 1]] as const) {
+    const plan = new ShtPlan({ kind: 'legendre-gauss', nlat: 10, nlon: 20 }, { lmax: 9, mmax: 9, dtype: 'float64', groupSize, blockLayout });
+    assert.equal(flatByDegree(plan), groupSize === 1);
     const B = 3;
     const g = new Graph('flat-packed');
     const x = g.input('x', 'float64', [20, B, 10]);
@@ -224,9 +225,12 @@ test('packed spectra flatten to one vector and back (both block layouts), and th
     const exe = await compile(g, { threads: 1 });
     const xd = Float64Array.from({ length: 20 * B * 10 }, (_, i) => Math.sin(0.37 * i));
     const first = await exe.run({ x: xd, s: new Float64Array(packedLength(plan, B)) });
-    // the flat vector is the blocks' values, block after block
-    const concat = Float64Array.from(plan.blocks.flatMap((_, i) => Array.from(first[`b${i}`].data as Float64Array)));
-    assert.deepEqual(Array.from(first.flat.data as Float64Array), Array.from(concat));
+    // the flat vector is the blocks' values, block after block; single-order blocks [1, 2·B, nl] joined along degree
+    const blockValues = plan.blocks.map((_, i) => Array.from(first[`b${i}`].data as Float64Array));
+    const concat = flatByDegree(plan)
+      ? Array.from({ length: 2 * B }, (_, r) => plan.blocks.flatMap((b, i) => blockValues[i].slice(r * b.ls.length, (r + 1) * b.ls.length))).flat()
+      : blockValues.flat();
+    assert.deepEqual(Array.from(first.flat.data as Float64Array), concat);
     const out = await exe.run({ x: xd, s: first.flat.data as Float64Array });
     const scale = maxAbs(out.yblocks.data as Float64Array);
     assert.ok(scale > 0.1);

@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Times torch-harmonics' SFNO in the issue's comparison configuration ("th-compare": 64x128 Legendre-Gauss, 4 in/out
+channels, embed 64, 4 layers, scale factor 1, MLP ratio 2, instance norm, GELU, big skip, positional embedding,
+Driscoll-Healy), inference at batch 64 (float32, no_grad) on 1 and 2 threads, one JSON line each, as
+`npx myriad bench sfno --json` prints its th-compare lines. Usage:
+PYTHONPATH=/path/to/torch-harmonics-v0.6.3 python3 torch_harmonics_sfno.py [batch ...]
+Needs Debian's python3-torch (1.13); torch-harmonics itself is not part of myriad and is not shipped."""
+import json
+import os
+import sys
+import time
+
+import torch
+from torch_harmonics.examples.sfno import SphericalFourierNeuralOperatorNet as SFNO
+
+batches = [int(b) for b in sys.argv[1:]] or [64]
+torch.manual_seed(0)
+model = SFNO(spectral_transform="sht", operator_type="driscoll-healy", img_size=(64, 128), grid="legendre-gauss",
+             scale_factor=1, in_chans=4, out_chans=4, embed_dim=64, num_layers=4, activation_function="gelu",
+             use_mlp=True, mlp_ratio=2.0, normalization_layer="instance_norm", big_skip=True, pos_embed=True).float().eval()
+
+for threads in (1, 2):
+    torch.set_num_threads(threads)
+    for batch in batches:
+        x = torch.randn(batch, 4, 64, 128)
+        with torch.no_grad():
+            for _ in range(2):
+                model(x)
+            times = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                model(x)
+                times.append(time.perf_counter() - t0)
+        times.sort()
+        s = times[len(times) // 2]
+        print(json.dumps({"suite": "sfno_torch_harmonics", "config": "th-compare", "kind": "inference", "batch": batch,
+                          "threads": threads, "torch": torch.__version__, "memberStepsPerS": round(batch / s, 2),
+                          "msPerStep": round(s * 1e3, 1), "loadAverage": round(os.getloadavg()[0], 2)}), flush=True)
