@@ -4,6 +4,7 @@ channels, embed 64, 4 layers, scale factor 1, MLP ratio 2, instance norm, GELU, 
 Driscoll-Healy), inference at batch 64 (float32, no_grad) on 1 and 2 threads, one JSON line each, as
 `npx myriad bench sfno --json` prints its th-compare lines. Usage:
 PYTHONPATH=/path/to/torch-harmonics-v0.6.3 python3 torch_harmonics_sfno.py [batch ...]
+(MYRIAD_COMPARE_THREADS=2 restricts the thread counts, e.g. to alternate with myriad's runs.)
 Needs Debian's python3-torch (1.13); torch-harmonics itself is not part of myriad and is not shipped."""
 import json
 import os
@@ -38,7 +39,7 @@ model = SFNO(spectral_transform="sht", operator_type="driscoll-healy", img_size=
              scale_factor=1, in_chans=4, out_chans=4, embed_dim=64, num_layers=4, activation_function="gelu",
              use_mlp=True, mlp_ratio=2.0, normalization_layer="instance_norm", big_skip=True, pos_embed=True).float().eval()
 
-for threads in (1, 2):
+for threads in [int(t) for t in os.environ.get("MYRIAD_COMPARE_THREADS", "1,2").split(",")]:
     torch.set_num_threads(threads)
     for batch in batches:
         x = torch.randn(batch, 4, 64, 128)
