@@ -15,7 +15,7 @@ import {
   readZarrRegion, writeZarrArray, writeZarrRegion,
 } from '../io/zarr.ts';
 import { type ForecastConfig, canonicalConfig } from './config.ts';
-import { type AnalysisSource, type ForecastModel, type Hours, channelUnits, withFixedBatch } from './model.ts';
+import { type AnalysisSource, type ForecastModel, type Hours, channelUnits, isoFromHours, withFixedBatch } from './model.ts';
 import { type MemberIdentity, type WorkUnit, memberCount, memberIdentity, shardUnits, workUnits } from './members.ts';
 import { PartialFile, UnitFieldStatistics, climateByPoint, encodePartial, mergeField } from './partials.ts';
 import { advanceInBatches, initialStates } from './perturb.ts';
@@ -240,8 +240,35 @@ export class RunContext {
 // ------------------------------------------------------------------------------------------------ forecasting members
 
 /**
+ * Throws when a member's state holds a NaN or an infinity (a model that blew up): the error names the init, the
+ * member, its checkpoint and perturbation, the lead and the channel, so that nothing non-finite reaches the member
+ * store or the statistics (the unit is then not recorded; units already recorded stay as they are).
+ */
+function checkFiniteMembers(run: RunContext, initIndex: number, members: readonly MemberIdentity[], states: Float32Array, leadHours: number): void {
+  const C = run.cfg.info.channels.length;
+  const per = states.length / members.length;
+  const P = per / C;
+  for (let m = 0; m < members.length; m++) {
+    const base = m * per;
+    for (let i = 0; i < per; i++) {
+      const v = states[base + i];
+      if (v - v !== 0) {
+        const id = members[m];
+        const ch = run.cfg.info.channels[Math.floor(i / P)];
+        const what = leadHours === 0 ? 'its perturbed initial state' : `lead ${leadHours} h`;
+        throw new Error(
+          `init ${isoFromHours(run.cfg.initHours[initIndex])}: member ${id.member} (checkpoint ${id.checkpoint}, perturbation ${id.perturbation}${id.control ? ', control' : ''}) ` +
+            `is not finite at ${what} ('${ch}' = ${v} at grid point ${i % P}): the model blew up; its work unit is not recorded (units already recorded are kept)`,
+        );
+      }
+    }
+  }
+}
+
+/**
  * Forecasts the given members (one init, one checkpoint) and calls `onLead(leadIndex, states)` with the batch
- * [members, C, nlat, nlon] at every output lead (lead 0 = the perturbed initial states).
+ * [members, C, nlat, nlon] at every output lead (lead 0 = the perturbed initial states). A member that is not finite
+ * at an output lead stops it with an error naming the member (`checkFiniteMembers`).
  */
 export async function forecastMembers(
   run: RunContext,
@@ -257,6 +284,7 @@ export async function forecastMembers(
   const b0 = performance.now();
   let states = await initialStates({ model, analyses, t0, runSeed: cfg.seed, layout: cfg.layout, spec: cfg.perturbationSpec, batchSize: cfg.ensemble.batchSize }, members);
   if (timings) timings.breeding = (timings.breeding ?? 0) + (performance.now() - b0) / 1000;
+  checkFiniteMembers(run, initIndex, members, states, 0);
   await onLead(0, states);
   let t: Hours = t0;
   // from one stored lead to the next in one call where the model can (advanceInBatches)
@@ -267,7 +295,10 @@ export async function forecastMembers(
     if (timings) timings.model = (timings.model ?? 0) + (performance.now() - m0) / 1000;
     t += k * model.stepHours;
     s += k;
-    if (s % cfg.outputEvery === 0) await onLead(s / cfg.outputEvery, states);
+    if (s % cfg.outputEvery === 0) {
+      checkFiniteMembers(run, initIndex, members, states, s * model.stepHours);
+      await onLead(s / cfg.outputEvery, states);
+    }
   }
   return members.length * cfg.steps;
 }
