@@ -56,22 +56,22 @@ interface InputSpec {
  * count `count` (when given); null when that does not fix it.
  */
 function concreteShape(dims: readonly (number | string)[], bound: Map<string, number>, count: number | null): number[] | null {
-  let open = -1;
-  let known = 1;
-  const shape = dims.map((d, i) => {
-    if (typeof d === 'number') return (known *= d), d;
+  const shape: number[] = [];
+  const open: number[] = [];
+  for (const d of dims) {
+    if (typeof d === 'number') {
+      shape.push(d);
+      continue;
+    }
     const p = parseDim(d);
     const v = p.sym ? bound.get(p.sym) : undefined;
-    if (v !== undefined) return (known *= v * p.coef), v * p.coef;
-    if (open >= 0) open = -2;
-    else if (open === -1) open = i;
-    return 0;
-  });
-  if (open === -2) return null;
-  if (open >= 0) {
-    if (count === null || known === 0 || count % known !== 0) return null;
-    shape[open] = count / known;
+    if (v === undefined) open.push(shape.length);
+    shape.push(v === undefined ? 0 : v * p.coef);
   }
+  if (open.length === 0) return shape;
+  const known = shape.reduce((a, b, i) => (open.includes(i) ? a : a * b), 1);
+  if (open.length > 1 || count === null || known === 0 || count % known !== 0) return null;
+  shape[open[0]] = count / known;
   return shape;
 }
 
