@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { validateForecastConfig } from '../../src/ensemble/config.ts';
-import { type ForecastModel, hoursFromIso, readToyCheckpoint, toyModelFromCheckpoint, TOY_CHANNELS } from '../../src/ensemble/model.ts';
-import { registerModelKind } from '../../src/ensemble/registry.ts';
+import { type ForecastModel, hoursFromIso, TOY_CHANNELS } from '../../src/ensemble/model.ts';
+import { modelKind, registerModelKind } from '../../src/ensemble/registry.ts';
 import { runForecast } from '../../src/ensemble/runner.ts';
 import { openZarrArray, openZarrStore, readZarrArray } from '../../src/io/zarr.ts';
 import { TEST_GRID, smallConfig, writeCheckpoints } from './helpers.ts';
@@ -19,37 +19,27 @@ process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 // the first member of every batch (the model's second channel, grid point 5); the first init's forecasts end before that
 const BLOW = hoursFromIso('2024-01-05T12:00Z');
 
+/** The model with NaN written into the first member of every batch whose result is valid from BLOW on. */
 function blowingUp(model: ForecastModel): ForecastModel {
   const poison = (out: Float32Array, validAt: number) => {
     if (validAt >= BLOW) out[1 * TEST_GRID.nlat * TEST_GRID.nlon + 5] = Number.NaN;
     return out;
   };
-  return {
-    name: model.name,
-    channels: model.channels,
-    grid: model.grid,
-    stepHours: model.stepHours,
-    rmse48h: model.rmse48h,
-    nonNegative: model.nonNegative,
-    step: async (state, batch, time) => poison(await model.step(state, batch, time), time + model.stepHours),
-    advance: async (state, batch, time, steps) => {
-      let s = state;
-      for (let k = 0; k < steps; k++) s = await model.step(s, batch, time + k * model.stepHours);
-      return poison(s, time + steps * model.stepHours);
-    },
+  const step = async (state: Float32Array, batch: number, time: number) => poison(await model.step(state, batch, time), time + model.stepHours);
+  const advance = async (state: Float32Array, batch: number, time: number, steps: number) => {
+    let s = state;
+    for (let k = 0; k < steps; k++) s = await model.step(s, batch, time + k * model.stepHours);
+    return poison(s, time + steps * model.stepHours);
   };
+  return Object.assign(Object.create(model) as ForecastModel, { step, advance });
 }
 
+const toy = modelKind('toy')!;
 registerModelKind({
   kind: 'toy-blowup-test',
   description: 'the test model, made to blow up at a given time (this test only)',
-  inspect(file) {
-    const ck = readToyCheckpoint(file);
-    return { channels: TOY_CHANNELS.map((c) => c.name), grid: ck.grid, nonNegative: TOY_CHANNELS.filter((c) => c.nonNegative).map((c) => c.name) };
-  },
-  async load(file, options) {
-    return blowingUp(toyModelFromCheckpoint(readToyCheckpoint(file), options.name, options.threads));
-  },
+  inspect: toy.inspect,
+  load: async (file, options) => blowingUp(await toy.load(file, options)),
 });
 
 test('a member that becomes NaN stops the run naming it; what was recorded before stays finite and complete', async () => {
