@@ -1,6 +1,7 @@
-// Training an SFNO from scratch on the truth dataset: quadrature-weighted L2 loss on the sphere, AdamW with a
-// cosine schedule and gradient clipping (the engine's Trainer), validation on held-out years, best checkpoint,
-// resume after interruption; deterministic for a seed (Philox init and data order) and a thread count.
+// Training an SFNO from scratch on the truth dataset: quadrature-weighted L2 loss on the sphere (or the
+// spectrum-preserving adjusted MSE), AdamW with a cosine schedule and gradient clipping (the engine's Trainer),
+// validation on held-out years, best checkpoint, resume after interruption; deterministic for a seed (Philox init
+// and data order) and a thread count.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Graph, type Tensor } from '../engine/graph.ts';
@@ -26,6 +27,8 @@ import {
 } from './forecast.ts';
 import { SMALL_CONFIG } from './presets.ts';
 import { noleapHoursFromIso } from '../world/truth.ts';
+import { type Grid } from '../sphere/grid.ts';
+import { ShtPlan, analysis } from '../sphere/sht.ts';
 import { type SfnoConfig, Sfno, initSfnoParameters, inputParameters, resolveSfnoConfig, sfnoParameterShapes } from './sfno.ts';
 
 /** The architecture fields a training run may choose (the grid and channel counts come from the data). */
@@ -84,7 +87,18 @@ export interface TrainOptions {
    * true); false trains without them. Fine-tuning (initFrom) follows the checkpoint's channels instead
    */
   stirringInputs?: boolean;
+  /**
+   * the loss of training and validation (default 'mse'): 'mse' = Σ_channels ∫_sphere ((prediction − truth)·w_c)²;
+   * 'amse' = the adjusted MSE of Subich et al. (2025), the same per-degree decomposition with the decorrelation
+   * term weighted by the larger of the two spectra, so that damping a decorrelating degree is not rewarded
+   * (`sphereAmseSum`). Recorded in the checkpoint's training metadata when not 'mse'
+   */
+  loss?: TrainingLoss;
 }
+
+/** The training losses `trainSfno` offers (see TrainOptions.loss). */
+export const TRAINING_LOSSES = ['mse', 'amse'] as const;
+export type TrainingLoss = (typeof TRAINING_LOSSES)[number];
 
 export interface EpochRecord {
   epoch: number;
@@ -270,6 +284,8 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
   const residual = options.residual ?? true;
   const rolloutSteps = positiveInt(options.rolloutSteps ?? 1, 'rolloutSteps');
   const inputNoise = positive(options.inputNoise ?? 0, 'inputNoise', true);
+  const loss = options.loss ?? 'mse';
+  if (!(TRAINING_LOSSES as readonly unknown[]).includes(loss)) throw new TrainError(`loss must be one of ${TRAINING_LOSSES.join(', ')}, got ${JSON.stringify(loss)}`);
   const threads = options.threads;
   let init: Checkpoint | undefined;
   if (options.initFrom !== undefined) {
@@ -342,6 +358,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
     residual, perEpoch, seed: options.seed, data: data.hours.length, residualScale: layout.residualScale ?? null,
     ...(rolloutSteps !== 1 ? { rolloutSteps } : {}),
     ...(inputNoise !== 0 ? { inputNoise } : {}),
+    ...(loss !== 'mse' ? { loss } : {}),
     ...(init ? { initFrom: options.initFrom, initChecksum: checksum(initParams) } : {}),
   });
 
@@ -351,8 +368,9 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
   const trainer = await Trainer.create({
     name: 'sfno_train_step',
     params: new Map([...initParams].map(([n, d]) => [n, { data: d, shape: sfnoParameterShapes(config).get(n)! }])),
-    // mean over the batch (and rollout steps) of Σ_channels ∫_sphere (prediction − target)² (normalised units)
-    loss: (g, p) => g.div(rolloutLoss(g, model, layout, p, batchSize, rolloutSteps, lossScale), batchSize * rolloutSteps),
+    // mean over the batch (and rollout steps) of Σ_channels ∫_sphere (prediction − target)² (normalised units), or of
+    // the channels' adjusted MSE
+    loss: (g, p) => g.div(rolloutLoss(g, model, layout, p, batchSize, rolloutSteps, lossScale, loss), batchSize * rolloutSteps),
     optimizer: {
       lr: { baseLr: lr, totalSteps, warmupSteps, minLr: 0 },
       weightDecay,
@@ -361,7 +379,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
     },
     threads,
   });
-  const validator = await buildValidator(model, layout, rolloutSteps, threads);
+  const validator = await buildValidator(model, layout, rolloutSteps, threads, loss);
 
   mkdirSync(options.out, { recursive: true });
   const resumePath = join(options.out, RESUME_FILE);
@@ -380,7 +398,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
         seed: options.seed,
         step: init.step,
         params: init.params,
-        training: { ...(init.training ?? {}), keptBy: { initFrom: options.initFrom, rolloutSteps, valLoss: state.initialValLoss } },
+        training: { ...(init.training ?? {}), keptBy: { initFrom: options.initFrom, rolloutSteps, ...(loss !== 'mse' ? { loss } : {}), valLoss: state.initialValLoss } },
       });
     }
   }
@@ -428,7 +446,7 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
           seed: options.seed,
           step: state.step,
           params: trainer.params() as Map<string, Float32Array>,
-          training: { epoch: rec.epoch, valLoss, trainLoss: rec.trainLoss, validationYears: validYears, ...(options.validationPeriod ? { validationPeriod: options.validationPeriod } : {}), trainingSamples: train.length, validationSamples: valid.length, data: data.path, batchSize, lr, epochs, ...(rolloutSteps !== 1 ? { rolloutSteps } : {}), ...(inputNoise !== 0 ? { inputNoise } : {}), ...(init ? { initFrom: options.initFrom, initStep: init.step, initTraining: init.training ?? null } : {}) },
+          training: { epoch: rec.epoch, valLoss, trainLoss: rec.trainLoss, validationYears: validYears, ...(options.validationPeriod ? { validationPeriod: options.validationPeriod } : {}), trainingSamples: train.length, validationSamples: valid.length, data: data.path, batchSize, lr, epochs, ...(rolloutSteps !== 1 ? { rolloutSteps } : {}), ...(inputNoise !== 0 ? { inputNoise } : {}), ...(loss !== 'mse' ? { loss } : {}), ...(init ? { initFrom: options.initFrom, initStep: init.step, initTraining: init.training ?? null } : {}) },
         });
       }
       saveResume();
@@ -443,11 +461,102 @@ export async function trainSfno(options: TrainOptions): Promise<TrainResult> {
   return { bestPath, initialValLoss: state.initialValLoss, bestValLoss: state.bestValLoss, history: state.history, steps: state.step, finished: true };
 }
 
-/** Σ over channels and the sphere of ((a − b)·w_c)² (internal layout; w: per-channel weights, default 1). */
-function scaledErrorSum(g: Graph, model: Sfno, a: Tensor, b: Tensor, w?: Float32Array): Tensor {
-  if (!w) return sphereSquaredErrorSum(g, model, a, b);
-  const c = g.constant(w, [1, w.length, 1]);
-  return sphereSquaredErrorSum(g, model, g.mul(a, c), g.mul(b, c));
+/**
+ * The per-step training loss of internal tensors a (prediction), b (truth) [nlon, C, N·nlat_f], summed over the
+ * batch: 'mse' = Σ over channels and the sphere of ((a − b)·w_c)², 'amse' = Σ over channels (and members) of the
+ * adjusted MSE of (a·w_c, b·w_c) on the forecast grid (`sphereAmseSum`); w: per-channel weights, default 1.
+ */
+export function scaledErrorSum(g: Graph, model: Sfno, a: Tensor, b: Tensor, w?: Float32Array, loss: TrainingLoss = 'mse'): Tensor {
+  if (w) {
+    const c = g.constant(w, [1, w.length, 1]);
+    a = g.mul(a, c);
+    b = g.mul(b, c);
+  }
+  return loss === 'amse' ? sphereAmseSum(g, amsePlan(model), a, b) : sphereSquaredErrorSum(g, model, a, b);
+}
+
+/**
+ * Guard of the adjusted MSE's square roots and coherence (squared field units per degree, in the loss's units:
+ * normalised state / residual scale): σ(l) = sqrt(PSD(l) + ε). It keeps the gradient finite where a spectrum
+ * vanishes (a degree with no power in prediction or truth: there ρ reads 0) and is far below the power of every
+ * degree the truth resolves; it changes AMSE by at most ≈ 2ε per degree and field.
+ */
+export const AMSE_EPSILON = 1e-9;
+
+/**
+ * Truncation of the adjusted MSE's transform on a grid: every degree the grid's quadrature analyses exactly
+ * (Legendre–Gauss nlat, Lobatto nlat − 1, equiangular ⌈nlat/2⌉), orders m ≤ l below the Nyquist order.
+ */
+export function amseTruncation(grid: Grid): { lmax: number; mmax: number } {
+  const lmax = grid.kind === 'legendre-gauss' ? grid.nlat : grid.kind === 'lobatto' ? grid.nlat - 1 : Math.floor((grid.nlat + 1) / 2);
+  return { lmax, mmax: Math.min(lmax, Math.floor(grid.nlon / 2)) };
+}
+
+const amsePlans = new WeakMap<Sfno, ShtPlan>();
+
+/**
+ * The transform of the adjusted MSE: on the model's forecast (outer) grid with the full truncation of that grid
+ * (`amseTruncation`; the network's own transforms stop at its internal modes), orthonormal harmonics, float32.
+ */
+export function amsePlan(model: Sfno): ShtPlan {
+  let plan = amsePlans.get(model);
+  if (!plan) {
+    const grid = model.outer.config.grid;
+    plan = new ShtPlan(grid, { ...amseTruncation(grid), norm: 'ortho', csphase: true, dtype: 'float32' });
+    amsePlans.set(model, plan);
+  }
+  return plan;
+}
+
+/**
+ * Per field (every (channel, member) row of internal tensors [nlon, C, N·nlat_f] on `plan`'s grid, folded rows) the
+ * per-degree sums of the packed spectra: Σ_m c_m·f(x_lm, y_lm) with c_0 = 1 and c_m = 2 for m > 0 (a real field's
+ * −m half), f = x·x (re² + im²), y·y, and x·y (Re(x·conj y)); each [Bf, lmax], Bf = C·N (channel outer).
+ */
+function degreeSpectra(g: Graph, plan: ShtPlan, a: Tensor, b: Tensor): { pxx: Tensor; pyy: Tensor; pxy: Tensor } {
+  const { nlat, nlon } = plan.config.grid;
+  const { lmax } = plan.config;
+  const A = analysis(g, plan, g.reshape(a, [nlon, -1, nlat]));
+  const B = analysis(g, plan, g.reshape(b, [nlon, -1, nlat]));
+  const dtype = plan.dtype;
+  const make = (n: number) => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
+  // one-hot [Σ nl, lmax]: the degree of every column of the joined blocks
+  const nl = plan.blocks.reduce((n, blk) => n + blk.ls.length, 0);
+  const onehot = make(nl * lmax);
+  let row = 0;
+  for (const blk of plan.blocks) for (const l of blk.ls) onehot[row++ * lmax + l] = 1;
+  const toDegrees = g.constant(onehot, [nl, lmax], dtype);
+  const sum = (f: (x: Tensor, y: Tensor) => Tensor) => {
+    // per block: Σ over its orders with the real-field factor → [2·Bf, nl] (axis 0 = (re/im, Bf))
+    const parts = plan.blocks.map((blk, i) => {
+      const factor = make(blk.ms.length);
+      blk.ms.forEach((m, k) => (factor[k] = m === 0 ? 1 : 2));
+      return g.reduceSum(g.mul(f(A[i], B[i]), g.constant(factor, [blk.ms.length, 1, 1], dtype)), [0]);
+    });
+    const joined = parts.length === 1 ? parts[0] : g.concat(parts, 1); // [2·Bf, Σ nl]
+    return g.reduceSum(g.reshape(g.matmul(joined, toDegrees), [2, -1, lmax]), [0]); // re part + im part → [Bf, lmax]
+  };
+  return { pxx: sum((x) => g.mul(x, x)), pyy: sum((_, y) => g.mul(y, y)), pxy: sum((x, y) => g.mul(x, y)) };
+}
+
+/**
+ * The adjusted MSE (AMSE, Subich et al. 2025) of prediction a against truth b, summed over fields: internal
+ * tensors [nlon, C, N·nlat_f] on `plan`'s grid (folded rows; any split of the middle axes, one field per (C, N)
+ * row). With PSD_x(l) = Σ_m |x_lm|², PSD_y(l) likewise and C(l) = Σ_m Re(x_lm·conj y_lm) (m > 0 counted twice,
+ * orthonormal harmonics, so Σ_l of the plain per-degree error is ∫_sphere (a − b)²),
+ *   σ = sqrt(PSD + ε), ρ(l) = C(l) / (σ_x σ_y),
+ *   AMSE = Σ_l [ (σ_x − σ_y)² + 2·max(PSD_x, PSD_y)·(1 − ρ) ]  (ε = AMSE_EPSILON).
+ * The plain MSE is the same sum with σ_x·σ_y in place of the max: AMSE ≥ MSE, equal where the spectra agree, and
+ * damping a decorrelating degree no longer lowers it. Degrees beyond the plan's truncation are not seen.
+ */
+export function sphereAmseSum(g: Graph, plan: ShtPlan, a: Tensor, b: Tensor): Tensor {
+  const { pxx, pyy, pxy } = degreeSpectra(g, plan, a, b);
+  const sx = g.sqrt(g.add(pxx, AMSE_EPSILON));
+  const sy = g.sqrt(g.add(pyy, AMSE_EPSILON));
+  const amplitude = g.sub(sx, sy);
+  const rho = g.div(pxy, g.mul(sx, sy));
+  const decorrelation = g.mul(g.mul(g.maximum(pxx, pyy), 2), g.sub(1, rho));
+  return g.reduceSum(g.add(g.mul(amplitude, amplitude), decorrelation));
 }
 
 /**
@@ -485,21 +594,21 @@ interface Validator {
  * [B, (K−1)·nForcing, nlat, nlon] (the static and time-feature channels at the start of steps 2..K). Each step's
  * error is Σ_channels ∫_sphere ((prediction − truth)·w_c)²; K = 1 is the single-step loss.
  */
-function rolloutLoss(g: Graph, model: Sfno, layout: ChannelLayout, p: Map<string, Tensor>, batch: number | 'N', steps: number, w?: Float32Array): Tensor {
+function rolloutLoss(g: Graph, model: Sfno, layout: ChannelLayout, p: Map<string, Tensor>, batch: number | 'N', steps: number, w?: Float32Array, loss: TrainingLoss = 'mse'): Tensor {
   const { nlat, nlon } = model.outer.config.grid;
   const nIn = model.config.inChans;
   const nOut = layout.prognostic.length;
   const nForcing = nIn - nOut;
   const x = model.toInternal(g, g.input('x', 'float32', [batch, nIn, nlat, nlon]));
   const target = model.toInternal(g, g.input('target', 'float32', [batch, steps * nOut, nlat, nlon]));
-  if (steps === 1) return scaledErrorSum(g, model, forecastStepInternal(g, model, layout, p, x), target, w);
+  if (steps === 1) return scaledErrorSum(g, model, forecastStepInternal(g, model, layout, p, x), target, w, loss);
   const forcing = nForcing > 0 ? model.toInternal(g, g.input('forcing', 'float32', [batch, (steps - 1) * nForcing, nlat, nlon])) : undefined;
   let state = forecastStepInternal(g, model, layout, p, x);
-  let sum = scaledErrorSum(g, model, state, g.slice(target, [0], [nOut], [1]), w);
+  let sum = scaledErrorSum(g, model, state, g.slice(target, [0], [nOut], [1]), w, loss);
   for (let k = 1; k < steps; k++) {
     const input = forcing ? g.concat([state, g.slice(forcing, [(k - 1) * nForcing], [k * nForcing], [1])], 1) : state;
     state = forecastStepInternal(g, model, layout, p, input);
-    sum = g.add(sum, scaledErrorSum(g, model, state, g.slice(target, [k * nOut], [(k + 1) * nOut], [1]), w));
+    sum = g.add(sum, scaledErrorSum(g, model, state, g.slice(target, [k * nOut], [(k + 1) * nOut], [1]), w, loss));
   }
   return sum;
 }
@@ -524,16 +633,16 @@ export function assembleRolloutSample(data: TruthData, t: number, layout: Channe
   }
 }
 
-async function buildValidator(model: Sfno, layout: ChannelLayout, steps: number, threads?: number): Promise<Validator> {
+async function buildValidator(model: Sfno, layout: ChannelLayout, steps: number, threads: number | undefined, loss: TrainingLoss): Promise<Validator> {
   const g = new Graph('sfno_validate');
   const p = inputParameters(g, model.config);
   const inv = layout.residualScale ? Float32Array.from(layout.residualScale, (v) => 1 / v) : undefined;
-  g.output('sse', rolloutLoss(g, model, layout, p, 'N', steps, inv));
+  g.output('sse', rolloutLoss(g, model, layout, p, 'N', steps, inv, loss));
   const shapes = sfnoParameterShapes(model.config);
   return { exe: await compile(g, { threads }), names: [...shapes.keys()], shapes, steps };
 }
 
-/** Mean over validation samples of the per-step Σ_channels ∫ (prediction − truth)² (normalised units), averaged over the K steps. */
+/** Mean over validation samples of the per-step loss (Σ_channels ∫ (prediction − truth)², normalised units, or AMSE), averaged over the K steps. */
 async function validate(v: Validator, params: Map<string, Float32Array | Float64Array>, data: TruthData, samples: number[], layout: ChannelLayout, stats: ChannelStats, batch: number): Promise<number> {
   const { nlat, nlon } = data.grid;
   const P = nlat * nlon;

@@ -19,6 +19,13 @@ function num(name: string) {
   };
 }
 
+const LOSSES = ['mse', 'amse'];
+
+function lossKind(v: string): string {
+  if (!LOSSES.includes(v)) throw new InvalidArgumentError(`--loss must be one of ${LOSSES.join(', ')}, got '${v}'`);
+  return v;
+}
+
 export function register(program: Command): void {
   program
     .command('train')
@@ -51,6 +58,7 @@ export function register(program: Command): void {
     .option('--rollout-steps <n>', 'autoregressive 6-h steps per sample: loss averaged over the rollout, gradients through it', int('rollout-steps'), 1)
     .option('--init-from <checkpoint>', 'fine-tune: start from this checkpoint (its architecture, normalisation and residual scales) instead of seeded weights')
     .option('--input-noise <x>', 'Gaussian noise on the training inputs, in residual-scale units per channel (default 0)', num('input-noise'), 0)
+    .option('--loss <kind>', 'training and validation loss: mse (quadrature-weighted squared error) | amse (adjusted MSE, Subich et al. 2025: keeps the spectrum, no reward for damping decorrelated scales)', lossKind, 'mse')
     .option('--no-stirring-inputs', "do not give the network the planet's stirring (recorded in the dataset) as forcing channels")
     .option('--threads <n>', 'intra-op threads', int('threads'))
     .option('--json', 'print the result as one JSON line')
@@ -84,6 +92,7 @@ export function register(program: Command): void {
         rolloutSteps: o.rolloutSteps as number,
         initFrom: o.initFrom as string | undefined,
         inputNoise: o.inputNoise as number,
+        loss: o.loss as 'mse' | 'amse',
         stirringInputs: o.stirringInputs !== false,
         // only the architecture options given on the command line; the rest are the small shipped configuration's
         model: Object.fromEntries(
