@@ -477,9 +477,10 @@ export function scaledErrorSum(g: Graph, model: Sfno, a: Tensor, b: Tensor, w?: 
 
 /**
  * Guard of the adjusted MSE's square roots and coherence (squared field units per degree, in the loss's units:
- * normalised state / residual scale): σ(l) = sqrt(PSD(l) + ε). It keeps the gradient finite where a spectrum
- * vanishes (a degree with no power in prediction or truth: there ρ reads 0) and is far below the power of every
- * degree the truth resolves; it changes AMSE by at most ≈ 2ε per degree and field.
+ * normalised state / residual scale): σ(l) = sqrt(PSD(l) + ε). It keeps the value and the gradient finite where a
+ * spectrum vanishes (a degree with no power in prediction or truth: there ρ reads 0, and |∂ρ/∂x| is at most
+ * ~1/sqrt(ε)) and lies far below the power of every degree the truth resolves: ρ changes by a relative
+ * ≈ ε/(2·min(PSD_x, PSD_y)), nothing at degrees where both spectra are well above ε.
  */
 export const AMSE_EPSILON = 1e-9;
 
