@@ -2,12 +2,13 @@
 // achieved GEMM GFLOP/s against a plain GEMM chain measured in the same run, for the small (shipped-candidate) and
 // the torch-harmonics comparison ("th-compare") configurations.
 import { Graph, type Tensor, parseDim } from '../src/engine/graph.ts';
-import { compile } from '../src/engine/runtime.ts';
+import { compile, releaseSessions } from '../src/engine/runtime.ts';
 import { Trainer } from '../src/engine/train.ts';
 import { loadavg } from 'node:os';
 import { Sfno, type SfnoBuildOptions, type SfnoConfig, constantParameters, initSfnoParameters, sfnoParameterShapes } from '../src/models/sfno.ts';
 import { SMALL_CONFIG, TH_COMPARE_CONFIG } from '../src/models/presets.ts';
 import { rolloutInternal, sphereSquaredErrorSum } from '../src/models/forecast.ts';
+import { forecasterBuildOptions } from '../src/models/forecaster.ts';
 import type { ChannelLayout } from '../src/models/checkpoint.ts';
 
 const round = (x: number, d: number) => Number(x.toFixed(d));
@@ -192,6 +193,12 @@ export async function trainingLine(name: string, config: SfnoConfig, batch: numb
 /** All lines: GEMM yardstick, inference sweeps and training for both configurations. */
 export async function benchSfno(): Promise<object[]> {
   const lines: object[] = [];
+  // every line's sessions are released after it: th-compare at batch 256 alone holds ≈ 10 GB of activations per
+  // session, and cached sessions of earlier lines would keep theirs (the whole suite reached 24 GB and was killed)
+  const line = async (made: Promise<object>) => {
+    lines.push(await made);
+    await releaseSessions();
+  };
   const quick = process.env.MYRIAD_BENCH_QUICK === '1';
   const threadsList = [1, 2];
   const gemm = new Map<number, number>();
@@ -202,17 +209,19 @@ export async function benchSfno(): Promise<object[]> {
   const configs: [string, SfnoConfig][] = [['small', SMALL_CONFIG], ['th-compare', TH_COMPARE_CONFIG]];
   for (const [name, config] of configs) {
     for (const threads of threadsList)
-      for (const batch of quick ? [1, 16] : [1, 16, 64, 256]) lines.push(await inferenceLine(name, config, batch, threads, gemm.get(threads)!));
-    for (const threads of threadsList) lines.push(await rolloutLine(name, config, quick ? 16 : 64, 4, threads, gemm.get(threads)!));
-    // how the Forecaster runs (the demo): block tails on one-longitude slabs (gridChunk 1, off in Sfno by default
-    // because training graphs get many more nodes) and, on two threads, no spinning of idle threads
-    const fast: SfnoBuildOptions = { gridChunk: 1 };
-    const b = quick ? 16 : 64;
-    for (const threads of threadsList) {
-      lines.push(await inferenceLine(name, config, b, threads, gemm.get(threads)!, fast, threads === 1));
-      lines.push(await rolloutLine(name, config, b, 4, threads, gemm.get(threads)!, fast, threads === 1));
+      for (const batch of quick ? [1, 16] : [1, 16, 64, 256]) await line(inferenceLine(name, config, batch, threads, gemm.get(threads)!));
+    for (const threads of threadsList) await line(rolloutLine(name, config, quick ? 16 : 64, 4, threads, gemm.get(threads)!));
+    // how the Forecaster runs the shipped configuration in the demo: its default graph options for the thread count
+    // (forecasterBuildOptions) and no spinning of idle threads; tagged "graphs":"forecaster"
+    if (config === SMALL_CONFIG) {
+      const b = quick ? 16 : 64;
+      for (const threads of threadsList) {
+        const fast = forecasterBuildOptions(threads);
+        await line(inferenceLine(name, config, b, threads, gemm.get(threads)!, fast, false).then((l) => ({ ...l, graphs: 'forecaster' })));
+        await line(rolloutLine(name, config, b, 4, threads, gemm.get(threads)!, fast, false).then((l) => ({ ...l, graphs: 'forecaster' })));
+      }
     }
-    for (const threads of threadsList) lines.push(await trainingLine(name, config, name === 'small' ? 8 : 4, threads, gemm.get(threads)!));
+    for (const threads of threadsList) await line(trainingLine(name, config, name === 'small' ? 8 : 4, threads, gemm.get(threads)!));
   }
   return lines;
 }

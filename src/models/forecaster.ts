@@ -28,6 +28,14 @@ export interface ForecasterOptions {
   spinning?: boolean;
 }
 
+/**
+ * The network's graph-building options a Forecaster uses by default on `threads` intra-op threads: cache-blocked MLP
+ * slabs (gridChunk 2, slabTail false) on one thread, the Sfno defaults on more (see ForecasterOptions.sfno).
+ */
+export function forecasterBuildOptions(threads: number): SfnoBuildOptions {
+  return threads === 1 ? { gridChunk: 2, slabTail: false } : {};
+}
+
 /** A checkpoint compiled for rollouts of `steps` steps per call. */
 export class Forecaster {
   private constructor(
@@ -44,7 +52,7 @@ export class Forecaster {
     const steps = options.steps ?? 1;
     if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`forecaster: steps must be a positive integer, got ${steps}`);
     const threads = options.threads ?? defaultThreads();
-    const model = new Sfno(ck.config, options.sfno ?? (threads === 1 ? { gridChunk: 2, slabTail: false } : {}));
+    const model = new Sfno(ck.config, options.sfno ?? forecasterBuildOptions(threads));
     const layout = ck.channels;
     const [nlat, nlon] = ck.config.imgSize;
     const g = new Graph(`sfno_rollout_${steps}`);
