@@ -19,6 +19,8 @@ function num(name: string) {
   };
 }
 
+// TRAINING_LOSSES of src/models/train.ts, restated so that parsing the flag does not load the models layer (the
+// action imports it; trainSfno rejects any name this list and that one disagree on)
 const LOSSES = ['mse', 'amse'];
 
 function lossKind(v: string): string {
