@@ -16,7 +16,7 @@ import type { Grid } from '../../src/sphere/grid.ts';
 import { createSht } from '../../src/sphere/reference.ts';
 import { ShtPlan, toInternal } from '../../src/sphere/sht.ts';
 import { gradCheck, lcg } from '../engine/gradcheck.ts';
-import { writeSyntheticTruth, yearBoundaryHours } from './synthetic-truth.ts';
+import { tinyTrainOptions, writeSyntheticTruth, yearBoundaryHours } from './synthetic-truth.ts';
 
 const GRID: Grid = { kind: 'legendre-gauss', nlat: 64, nlon: 128 };
 const BAND = 40; // random fields hold degrees l < BAND: products stay within the grid's exact quadrature
@@ -203,19 +203,7 @@ const work = mkdtempSync(join(tmpdir(), 'myriad-amse-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 const data = join(work, 'truth.zarr');
 const ready = writeSyntheticTruth(data, { kind: 'legendre-gauss', hours: yearBoundaryHours(8, 3), nlat: 8, nlon: 16 });
-const tiny = (out: string, extra: Partial<TrainOptions> = {}): TrainOptions => ({
-  data,
-  out: join(work, out),
-  seed: 5,
-  model: { embedDim: 8, numLayers: 2, mlpRatio: 1 },
-  epochs: 3,
-  batchSize: 4,
-  lr: 5e-3,
-  threads: 1,
-  progress: false,
-  loss: 'amse',
-  ...extra,
-});
+const tiny = (out: string, extra: Partial<TrainOptions> = {}): TrainOptions => tinyTrainOptions(data, join(work, out), 5, { loss: 'amse', ...extra });
 
 test('training with loss amse lowers the validation AMSE, is reproducible and records the loss', async () => {
   await ready;

@@ -2,6 +2,7 @@
 // "hours since 2000-01-01 00:00:00" noleap, lat, lon, orography, land_fraction) for the models tests.
 import { createZarrArray, createZarrStore, writeZarrArray } from '../../src/io/zarr.ts';
 import { gridGeometry, type GridKind } from '../../src/sphere/grid.ts';
+import type { TrainOptions } from '../../src/models/train.ts';
 
 export interface SyntheticTruthOptions {
   kind?: GridKind;
@@ -64,4 +65,12 @@ export function yearBoundaryHours(daysA: number, daysB: number): number[] {
   const out: number[] = [];
   for (let h = (365 - daysA) * 24; h < (365 + daysB) * 24; h += 6) out.push(h);
   return out;
+}
+
+/**
+ * Options of a seconds-long training run on a synthetic truth: embed 8, 2 layers, MLP ratio 1, 3 epochs of batch 4,
+ * lr 5e-3, one thread, no progress lines; `extra` overrides any of them.
+ */
+export function tinyTrainOptions(data: string, out: string, seed: number, extra: Partial<TrainOptions> = {}): TrainOptions {
+  return { data, out, seed, model: { embedDim: 8, numLayers: 2, mlpRatio: 1 }, epochs: 3, batchSize: 4, lr: 5e-3, threads: 1, progress: false, ...extra };
 }

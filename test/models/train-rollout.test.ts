@@ -11,7 +11,7 @@ import { Forecaster } from '../../src/models/forecaster.ts';
 import { rolloutStarts, splitSamples, trainSfno, TrainError, type TrainOptions } from '../../src/models/train.ts';
 import { releaseSessions } from '../../src/engine/runtime.ts';
 import { gridGeometry } from '../../src/sphere/grid.ts';
-import { writeSyntheticTruth, yearBoundaryHours } from './synthetic-truth.ts';
+import { tinyTrainOptions, writeSyntheticTruth, yearBoundaryHours } from './synthetic-truth.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'myriad-train-rollout-'));
 const data = join(work, 'truth.zarr');
@@ -19,18 +19,7 @@ const ready = writeSyntheticTruth(data, { hours: yearBoundaryHours(8, 3), nlat: 
 
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
-const tiny = (out: string, seed: number, extra: Partial<TrainOptions> = {}): TrainOptions => ({
-  data,
-  out: join(work, out),
-  seed,
-  model: { embedDim: 8, numLayers: 2, mlpRatio: 1 },
-  epochs: 3,
-  batchSize: 4,
-  lr: 5e-3,
-  threads: 1,
-  progress: false,
-  ...extra,
-});
+const tiny = (out: string, seed: number, extra: Partial<TrainOptions> = {}): TrainOptions => tinyTrainOptions(data, join(work, out), seed, extra);
 
 test('K-step samples start where the next K pairs are all on one side of the split', () => {
   assert.deepEqual(rolloutStarts([0, 1, 2, 4, 5, 6, 7], 1), [0, 1, 2, 4, 5, 6, 7]);

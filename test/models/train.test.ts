@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { loadTruth } from '../../src/models/forecast.ts';
 import { permutation, splitSamples, trainSfno, TrainError, type TrainOptions } from '../../src/models/train.ts';
-import { writeSyntheticTruth, yearBoundaryHours } from './synthetic-truth.ts';
+import { tinyTrainOptions, writeSyntheticTruth, yearBoundaryHours } from './synthetic-truth.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'myriad-train-'));
 const data = join(work, 'truth.zarr');
@@ -16,18 +16,7 @@ const ready = writeSyntheticTruth(data, { hours: yearBoundaryHours(12, 4), nlat:
 
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
-const tiny = (out: string, seed: number, extra: Partial<TrainOptions> = {}): TrainOptions => ({
-  data,
-  out: join(work, out),
-  seed,
-  model: { embedDim: 8, numLayers: 2, mlpRatio: 1 },
-  epochs: 4,
-  batchSize: 4,
-  lr: 5e-3,
-  threads: 1,
-  progress: false,
-  ...extra,
-});
+const tiny = (out: string, seed: number, extra: Partial<TrainOptions> = {}): TrainOptions => tinyTrainOptions(data, join(work, out), seed, { epochs: 4, ...extra });
 
 test('samples split by calendar year; pairs across the year boundary are dropped', async () => {
   await ready;
