@@ -28,6 +28,7 @@ import {
 import { SMALL_CONFIG } from './presets.ts';
 import { noleapHoursFromIso } from '../world/truth.ts';
 import { type Grid } from '../sphere/grid.ts';
+import { defaultTruncation } from '../sphere/legendre.ts';
 import { ShtPlan, analysis } from '../sphere/sht.ts';
 import { type SfnoConfig, Sfno, initSfnoParameters, inputParameters, resolveSfnoConfig, sfnoParameterShapes } from './sfno.ts';
 
@@ -489,8 +490,11 @@ export const AMSE_EPSILON = 1e-9;
  * (Legendre–Gauss nlat, Lobatto nlat − 1, equiangular ⌈nlat/2⌉), orders m ≤ l below the Nyquist order.
  */
 export function amseTruncation(grid: Grid): { lmax: number; mmax: number } {
-  const lmax = grid.kind === 'legendre-gauss' ? grid.nlat : grid.kind === 'lobatto' ? grid.nlat - 1 : Math.floor((grid.nlat + 1) / 2);
-  return { lmax, mmax: Math.min(lmax, Math.floor(grid.nlon / 2)) };
+  // the sphere layer's default truncation, except on equiangular grids (exact only to about half their rows) and
+  // without the Nyquist order
+  const d = defaultTruncation(grid);
+  const lmax = grid.kind === 'equiangular' ? Math.ceil(grid.nlat / 2) : d.lmax;
+  return { lmax, mmax: Math.min(lmax, d.mmax - 1) };
 }
 
 const amsePlans = new WeakMap<Sfno, ShtPlan>();
